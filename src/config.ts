@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+// Every setting comes from the environment (twelve-factor); absent ones fall back to the
+// embedded defaults that let `npm start` run on a laptop with nothing else installed.
+
+export type RunMode = 'all' | 'api' | 'worker';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `undefined`: embedded PGlite under `dataDir` (or in memory with `memory://`). */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** `undefined`: messages are written as .eml files under `dataDir/outbox`. */
+  smtpUrl: string | undefined;
+  /** From JWT_SECRET; when absent, `resolveJwtSecret` makes up a development one. */
+  jwtSecret: string | undefined;
+  workerCron: string;
+  webhookAllowPrivate: boolean;
+  logLevel: string;
+  production: boolean;
+  /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
+  mailDomain: string;
+}
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SMTP_URL: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').optional(),
+  WORKER_CRON: z.string().min(1).default('*/15 * * * * *'),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
+  MAIL_DOMAIN: z.string().min(1).default('afterview.localhost'),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL === 'memory://' ? undefined : e.DATABASE_URL;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl,
+    dataDir: e.DATABASE_URL === 'memory://' || e.DATA_DIR === 'memory://' ? 'memory://' : path.resolve(e.DATA_DIR),
+    smtpUrl: e.SMTP_URL,
+    jwtSecret: e.JWT_SECRET,
+    workerCron: e.WORKER_CRON,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+    logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
+    mailDomain: e.MAIL_DOMAIN,
+  };
+}
+
+export interface JwtSecret {
+  secret: string;
+  /** Where a development secret was made up (and kept, so tokens survive a restart). */
+  origin: 'environment' | 'generated' | 'data-dir';
+  file?: string;
+}
+
+/**
+ * Without JWT_SECRET, a development secret is kept in the data directory so that tokens the
+ * CLI prints stay valid for the server and across restarts. In memory it lives as long as
+ * the process.
+ */
+export function resolveJwtSecret(config: Config): JwtSecret {
+  if (config.jwtSecret) return { secret: config.jwtSecret, origin: 'environment' };
+  if (config.dataDir === 'memory://') return { secret: randomBytes(32).toString('base64url'), origin: 'generated' };
+  const file = path.join(config.dataDir, 'jwt-secret');
+  try {
+    return { secret: fs.readFileSync(file, 'utf8').trim(), origin: 'data-dir', file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return { secret, origin: 'generated', file };
+}

@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import type { CandidateRow, CandidateUpdate, Database, NewCandidate } from './schema.js';
+
+export async function insertCandidate(db: Kysely<Database>, row: NewCandidate): Promise<CandidateRow> {
+  return db.insertInto('candidates').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateCandidateRow(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  changes: CandidateUpdate,
+): Promise<CandidateRow | undefined> {
+  return db
+    .updateTable('candidates')
+    .set(changes)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Locks the row for the rest of the transaction: a read-modify-write never loses an update. */
+export async function findCandidateForUpdate(db: Kysely<Database>, tenantId: string, id: string): Promise<CandidateRow | undefined> {
+  return db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function findCandidatesByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<CandidateRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+export interface CandidateListFilter {
+  email?: string | undefined;
+  consent?: boolean | undefined;
+}
+
+export async function listCandidates(
+  db: Kysely<Database>,
+  tenantId: string,
+  page: { limit: number; afterId: string | undefined },
+  filter: CandidateListFilter,
+): Promise<CandidateRow[]> {
+  let query = db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId);
+  if (page.afterId) query = query.where('id', '>', page.afterId);
+  if (filter.email !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['email']), '=', filter.email!.toLowerCase()));
+  if (filter.consent !== undefined) query = query.where('consent', '=', filter.consent);
+  return query.orderBy('id').limit(page.limit).execute();
+}

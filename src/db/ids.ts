@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+
+// UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then randomness. Within one millisecond a
+// 12-bit counter keeps ids from this process strictly increasing, so rows inserted in one
+// transaction sort in the order they were made.
+let lastMillis = -1;
+let counter = 0;
+
+export function newId(): string {
+  let millis = Date.now();
+  if (millis <= lastMillis) {
+    counter += 1;
+    if (counter > 0xfff) {
+      // Out of room in this millisecond: borrow the next one rather than repeat an order.
+      lastMillis += 1;
+      counter = 0;
+    }
+    millis = lastMillis;
+  } else {
+    lastMillis = millis;
+    counter = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(millis, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids from a request are checked before they reach SQL: a malformed one is simply not found. */
+export function isId(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}

@@ -1,0 +1,14 @@
+import type { Kysely } from 'kysely';
+import type { Database, TenantRow } from './schema.js';
+
+export async function insertTenant(db: Kysely<Database>, row: Omit<TenantRow, 'created_at'>): Promise<TenantRow> {
+  return db.insertInto('tenants').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findTenantById(db: Kysely<Database>, tenantId: string): Promise<TenantRow | undefined> {
+  return db.selectFrom('tenants').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+}
+
+export async function findTenantBySlug(db: Kysely<Database>, slug: string): Promise<TenantRow | undefined> {
+  return db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+}

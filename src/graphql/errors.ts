@@ -1,0 +1,63 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { MercuriusContext } from 'mercurius';
+import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+
+// Every error leaves with extensions.code from API.md's list. Service errors carry their own;
+// anything GraphQL refused before running (syntax, unknown fields, a value a scalar rejects)
+// is the caller's input; anything else is ours, and its details stay in our logs.
+
+interface FormattedError {
+  message: string;
+  locations?: ReadonlyArray<{ line: number; column: number }> | undefined;
+  path?: ReadonlyArray<string | number> | undefined;
+  extensions: { code: ErrorCode; field?: string };
+}
+
+function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | undefined): FormattedError {
+  const base = { locations: error.locations, path: error.path };
+  const original = error.originalError;
+  if (original instanceof ServiceError) {
+    return { ...base, message: original.message, extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) } };
+  }
+  const clientStatus = (original as { statusCode?: number } | undefined)?.statusCode;
+  const refusedBeforeExecution = !error.path && (original === undefined || original instanceof GraphQLError);
+  if (refusedBeforeExecution || original instanceof GraphQLError || (clientStatus && clientStatus >= 400 && clientStatus < 500)) {
+    return { ...base, message: error.message, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  // Log the kind and the stack, not the message: driver errors can quote the values involved.
+  log?.error({ errName: original?.name ?? error.name, code: (original as { code?: string })?.code, stack: original?.stack, path: error.path }, 'graphql internal error');
+  return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL' } };
+}
+
+/** Mercurius wraps a batch of validation errors in one error; unwrap so each gets its code. */
+function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.flatMap((error) => {
+    const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
+    if (!Array.isArray(nested)) return [error];
+    return nested.map((inner) => (inner instanceof GraphQLError ? inner : new GraphQLError(String((inner as Error).message ?? inner))));
+  });
+}
+
+/**
+ * An execution that ran answers 200 with its errors, as GraphQL over HTTP asks, even when data
+ * is null. A request refused before execution (no or bad token, a query that does not parse or
+ * validate) answers with the status of its cause: 401, 400, 413, …
+ */
+export function formatGraphQLErrors(
+  execution: ExecutionResult & { statusCode?: number },
+  context: MercuriusContext,
+): { statusCode: number; response: ExecutionResult } {
+  const log = context.reply?.log ?? context.app?.log;
+  const raw = execution.errors ?? [];
+  const errors = flatten(raw).map((error) => classify(error, log));
+  const executed = execution.data !== undefined;
+  const statusCode = executed ? 200 : (execution.statusCode ?? statusOfRefusal(raw[0]?.originalError, errors[0]?.extensions.code));
+  return { statusCode, response: { data: execution.data ?? null, errors: errors as unknown as ExecutionResult['errors'] } };
+}
+
+function statusOfRefusal(cause: Error | undefined, code: ErrorCode | undefined): number {
+  if (cause instanceof ServiceError) return HTTP_STATUS_BY_CODE[cause.code];
+  const status = (cause as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof status === 'number' && status >= 400) return status;
+  return code === 'BAD_USER_INPUT' ? 400 : code === 'INTERNAL' ? 500 : 200;
+}

@@ -1,0 +1,118 @@
+import type { MercuriusLoaders } from 'mercurius';
+import { listAuditEvents } from '../services/audit.js';
+import {
+  createCandidate,
+  getCandidate,
+  getCandidatesByIds,
+  listCandidatesPage,
+  updateCandidate,
+} from '../services/candidates.js';
+import {
+  cancelInterview,
+  type CompanyView,
+  getCompaniesByIds,
+  getInterview,
+  getInterviewersByInterviewIds,
+  type InterviewView,
+  listInterviewsPage,
+  rescheduleInterview,
+  scheduleInterview,
+} from '../services/interviews.js';
+import { notFound } from '../services/errors.js';
+import type { Page } from '../services/pagination.js';
+import type { GraphQLContext } from './context.js';
+import type { Resolvers } from './generated/resolvers-types.js';
+import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
+
+// Resolvers stay thin: unwrap arguments, call one service, shape the answer. Enum values are
+// lower-case inside the service (the domain's words) and upper-case on the wire.
+
+function upper<T extends string>(value: T): Uppercase<T>;
+function upper<T extends string>(value: T | null): Uppercase<T> | null;
+function upper<T extends string>(value: T | null): Uppercase<T> | null {
+  return value === null ? null : (value.toUpperCase() as Uppercase<T>);
+}
+
+export function toConnection<T>(page: Page<T>) {
+  return {
+    edges: page.items.map((node, index) => ({ cursor: page.cursors[index]!, node })),
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+  };
+}
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  EmailAddress: EmailAddressScalar,
+  PhoneNumber: PhoneNumberScalar,
+  TimeZone: TimeZoneScalar,
+  JSON: JSONScalar,
+
+  Query: {
+    candidate: (_root, { id }, { services, caller }) => getCandidate(services, caller, id),
+    candidates: async (_root, { first, after, filter }, { services, caller }) =>
+      toConnection(await listCandidatesPage(services, caller, { first, after }, filter ?? {})),
+    interview: (_root, { id }, { services, caller }) => getInterview(services, caller, id),
+    interviews: async (_root, { first, after, filter }, { services, caller }) =>
+      toConnection(await listInterviewsPage(services, caller, { first, after }, filter ?? {})),
+    auditEvents: async (_root, { entityId, first, after }, { services, caller }) =>
+      toConnection(await listAuditEvents(services, caller, entityId, { first, after })),
+  },
+
+  Mutation: {
+    createCandidate: (_root, { input }, { services, caller }) => createCandidate(services, caller, input),
+    updateCandidate: (_root, { id, input }, { services, caller }) => updateCandidate(services, caller, id, input),
+    scheduleInterview: async (_root, { input }, { services, caller }) => (await scheduleInterview(services, caller, input)).interview,
+    rescheduleInterview: (_root, args, { services, caller }) => rescheduleInterview(services, caller, args),
+    cancelInterview: (_root, { id }, { services, caller }) => cancelInterview(services, caller, id),
+  },
+
+  Candidate: {
+    interviews: async (candidate, { first, after }, { services, caller }) =>
+      toConnection(await listInterviewsPage(services, caller, { first, after }, { candidateId: candidate.id })),
+  },
+
+  Interview: {
+    channel: (interview) => upper(interview.channel),
+    status: (interview) => upper(interview.status),
+    outcome: (interview) => upper(interview.outcome),
+  },
+
+  Interviewer: {
+    preferredChannel: (interviewer) => upper(interviewer.preferredChannel),
+  },
+
+  Company: {
+    preferredChannel: (company) => upper(company.preferredChannel),
+    followUpStyle: (company) => upper(company.followUpStyle),
+  },
+};
+
+type LoaderQuery<Parent> = Array<{ obj: Parent; params: unknown }>;
+
+function present<T>(what: string, ids: readonly string[], found: Array<T | null>): T[] {
+  return found.map((item, index) => {
+    // A foreign key guarantees these exist; a miss means data went missing underneath us.
+    if (item === null) throw notFound(what, ids[index]!);
+    return item;
+  });
+}
+
+/**
+ * One query per field per request, whatever the page size: a page of interviews costs one
+ * query for the interviews, one for all their candidates, one for all their interviewers.
+ */
+export const loaders: MercuriusLoaders<GraphQLContext> = {
+  Interview: {
+    async candidate(queries: LoaderQuery<InterviewView>, { services, caller }) {
+      const ids = queries.map(({ obj }) => obj.candidateId);
+      return present('candidate', ids, await getCandidatesByIds(services, caller, ids));
+    },
+    async company(queries: LoaderQuery<InterviewView>, { services, caller }): Promise<CompanyView[]> {
+      const ids = queries.map(({ obj }) => obj.companyId);
+      return present('company', ids, await getCompaniesByIds(services, caller, ids));
+    },
+    async interviewers(queries: LoaderQuery<InterviewView>, { services, caller }) {
+      return getInterviewersByInterviewIds(services, caller, queries.map(({ obj }) => obj.id));
+    },
+  },
+};

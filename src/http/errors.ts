@@ -1,0 +1,32 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+
+/** The REST error body: the same codes as GraphQL's extensions.code, and the field at fault. */
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+  field?: string;
+}
+
+export function errorBody(error: ServiceError): ErrorBody {
+  return { error: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
+}
+
+export function installRestErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ServiceError) {
+      return reply.code(HTTP_STATUS_BY_CODE[error.code]).send(errorBody(error));
+    }
+    // Fastify's own refusals (malformed JSON, a body too large, a wrong content type) are 4xx
+    // with a message that quotes no payload.
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      const code: ErrorCode = error.statusCode === 401 ? 'UNAUTHENTICATED' : error.statusCode === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT';
+      return reply.code(error.statusCode).send({ error: code, message: error.message });
+    }
+    request.log.error({ errName: error.name, code: error.code, stack: error.stack }, 'request failed');
+    return reply.code(500).send({ error: 'INTERNAL', message: 'Internal server error' });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

@@ -1,0 +1,115 @@
+// JSON Schemas that document the REST surface at /docs. Requests are checked by the same zod
+// schemas GraphQL uses (src/services/inputs.ts), so these describe rather than enforce.
+
+const channel = { type: 'string', enum: ['EMAIL', 'SMS', 'LINKEDIN', 'PHONE', 'HANDWRITTEN'] } as const;
+const followUpStyle = { type: 'string', enum: ['STANDARD', 'THANK_YOU_ONLY', 'NONE'] } as const;
+const dateTime = { type: 'string', format: 'date-time', description: 'ISO-8601 with an offset' } as const;
+const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true });
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', enum: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'INTERNAL'] },
+    message: { type: 'string' },
+    field: { type: 'string', description: 'The offending field, dotted (e.g. input.interviewers.0.email)' },
+  },
+} as const;
+
+export const interviewerInputSchema = {
+  type: 'object',
+  required: ['name'],
+  description: 'Needs an email or a phone to be reachable.',
+  properties: {
+    name: { type: 'string', maxLength: 200 },
+    email: { type: 'string', format: 'email' },
+    phone: { type: 'string', description: 'E.164, e.g. +14155550123' },
+    title: { type: 'string', maxLength: 200 },
+    timezone: { type: 'string', description: 'IANA zone, e.g. Europe/Berlin' },
+    preferredChannel: channel,
+    isPrimaryContact: { type: 'boolean' },
+  },
+} as const;
+
+export const scheduleInterviewInputSchema = {
+  type: 'object',
+  required: ['candidateId', 'positionTitle', 'companyName', 'startsAt', 'endsAt', 'timezone', 'interviewers'],
+  properties: {
+    candidateId: { type: 'string' },
+    positionTitle: { type: 'string', maxLength: 200 },
+    companyName: { type: 'string', maxLength: 200 },
+    companyPreferredChannel: channel,
+    companyFollowUpStyle: followUpStyle,
+    companyTimezone: { type: 'string' },
+    startsAt: dateTime,
+    endsAt: { ...dateTime, description: 'Later than startsAt' },
+    timezone: { type: 'string', description: 'IANA zone of the interview' },
+    channel: { ...channel, description: 'The channel the interview was arranged through' },
+    decisionExpectedBy: dateTime,
+    callBackExpectedBy: dateTime,
+    topics: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 200 } },
+    interviewers: { type: 'array', minItems: 1, maxItems: 20, items: interviewerInputSchema },
+  },
+} as const;
+
+const interviewerSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    email: nullable({ type: 'string' }),
+    phone: nullable({ type: 'string' }),
+    title: nullable({ type: 'string' }),
+    timezone: nullable({ type: 'string' }),
+    preferredChannel: nullable(channel),
+    isPrimaryContact: { type: 'boolean' },
+  },
+} as const;
+
+export const interviewSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    candidateId: { type: 'string' },
+    company: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        preferredChannel: nullable(channel),
+        followUpStyle,
+        timezone: nullable({ type: 'string' }),
+      },
+    },
+    positionTitle: { type: 'string' },
+    startsAt: dateTime,
+    endsAt: dateTime,
+    timezone: { type: 'string' },
+    channel: nullable(channel),
+    decisionExpectedBy: nullable(dateTime),
+    callBackExpectedBy: nullable(dateTime),
+    topics: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: ['SCHEDULED', 'CANCELLED'] },
+    interviewers: { type: 'array', items: interviewerSchema },
+    createdAt: dateTime,
+  },
+} as const;
+
+export const bulkResultSchema = {
+  type: 'object',
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'status'],
+        properties: {
+          index: { type: 'integer' },
+          status: { type: 'integer', description: 'The HTTP status this item would have had alone' },
+          interview: interviewSchema,
+          error: errorSchema,
+        },
+      },
+    },
+  },
+} as const;

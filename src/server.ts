@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { loadConfig, resolveJwtSecret, type RunMode } from './config.js';
+import { DataDirectoryLockedError, openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createLogger } from './logger.js';
+import { ensureDevelopmentTenant } from './services/development.js';
+import { startWorker, type WorkerHandle } from './worker/worker.js';
+import { runWorkerTick } from './worker/tick.js';
+
+// The process: open the database, migrate, listen and/or run the worker, and close it all
+// cleanly on SIGTERM. Everything else is built by buildApp() and the worker module.
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { mode: { type: 'string', default: 'all' } } });
+  const mode = values.mode as RunMode;
+  if (!['all', 'api', 'worker'].includes(mode)) throw new Error(`--mode must be all, api or worker, not ${mode}`);
+
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const jwt = resolveJwtSecret(config);
+
+  let database;
+  try {
+    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  } catch (error) {
+    if (error instanceof DataDirectoryLockedError) {
+      log.fatal(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const applied = await migrateToLatest(database.db);
+  log.info({ database: database.kind, applied: applied.results?.length ?? 0 }, 'migrations applied');
+
+  let worker: WorkerHandle | undefined;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+
+  if (mode !== 'worker') {
+    app = await buildApp({ db: database.db, jwtSecret: jwt.secret, logger: log, graphiql: !config.production });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    if (jwt.origin === 'environment') {
+      log.info(`Afterview API on ${url}/graphql (REST docs at ${url}/docs). Get a token with: npm run cli -- tenant create <slug>`);
+    } else {
+      // Development only (no JWT_SECRET): a ready-made tenant and token so the first request works.
+      const dev = await ensureDevelopmentTenant(database.db, jwt.secret, config.mailDomain);
+      log.warn(
+        `No JWT_SECRET set: using a development secret${jwt.file ? ` kept in ${jwt.file}` : ' for this process only'}. Set JWT_SECRET in production.`,
+      );
+      log.info(`Afterview API on ${url}/graphql (REST docs at ${url}/docs). Development token for tenant "${dev.slug}": ${dev.token}`);
+    }
+  }
+
+  if (mode !== 'api') {
+    worker = startWorker({
+      schedule: config.workerCron,
+      log: log.child({ component: 'worker' }),
+      tick: (signal) => runWorkerTick({ db: database.db, log: log.child({ component: 'worker' }), signal }),
+    });
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await worker?.stop();
+    await app?.close();
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // Startup failures are configuration problems: say what, without a stack for the usual ones.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

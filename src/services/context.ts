@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { ServiceError } from './errors.js';
+
+/** What every use-case needs from the outside world; tests pass a fixed clock. */
+export interface ServiceContext {
+  db: Kysely<Database>;
+  clock: () => Date;
+}
+
+export type Scope = 'followups:read' | 'followups:write' | 'policy:admin';
+export const ALL_SCOPES: readonly Scope[] = ['followups:read', 'followups:write', 'policy:admin'];
+
+/** Who is calling, from a verified token: the tenant scopes every query, `sub` is the audit actor. */
+export interface Caller {
+  tenantId: string;
+  sub: string;
+  scopes: ReadonlySet<string>;
+}
+
+export function requireScope(caller: Caller, scope: Scope): void {
+  if (!caller.scopes.has(scope)) {
+    throw new ServiceError('FORBIDDEN', `this operation needs the ${scope} scope`);
+  }
+}

@@ -1,0 +1,271 @@
+import type { Kysely } from 'kysely';
+import { insertAuditEvents } from '../db/audit-events.js';
+import { findCandidatesByIds } from '../db/candidates.js';
+import { findCompaniesByIds, upsertCompanyByName } from '../db/companies.js';
+import { isId, newId } from '../db/ids.js';
+import {
+  findInterviewersByInterviewIds,
+  findInterviewForUpdate,
+  findInterviewsByIds,
+  insertInterview,
+  insertInterviewers,
+  listInterviews,
+  updateInterviewRow,
+} from '../db/interviews.js';
+import type { CompanyRow, Database, InterviewerRow, InterviewRow } from '../db/schema.js';
+import type { Channel, FollowUpStyle, Outcome } from '../domain/types.js';
+import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { conflict, notFound } from './errors.js';
+import { parseInput, rescheduleInterviewSchema, type ScheduleInterviewInput, scheduleInterviewSchema } from './inputs.js';
+import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
+
+export interface CompanyView {
+  id: string;
+  name: string;
+  preferredChannel: Channel | null;
+  followUpStyle: FollowUpStyle;
+  timezone: string | null;
+}
+
+export interface InterviewView {
+  id: string;
+  candidateId: string;
+  companyId: string;
+  positionTitle: string;
+  startsAt: Date;
+  endsAt: Date;
+  timezone: string;
+  channel: Channel | null;
+  decisionExpectedBy: Date | null;
+  callBackExpectedBy: Date | null;
+  topics: string[];
+  status: 'scheduled' | 'cancelled';
+  outcome: Outcome | null;
+  outcomeAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface InterviewerView {
+  id: string;
+  interviewId: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  title: string | null;
+  timezone: string | null;
+  preferredChannel: Channel | null;
+  isPrimaryContact: boolean;
+}
+
+/** What scheduling returns: the interview with what it was stored with, so no re-read is needed. */
+export interface ScheduledInterview {
+  interview: InterviewView;
+  company: CompanyView;
+  interviewers: InterviewerView[];
+}
+
+export async function scheduleInterview(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<ScheduledInterview> {
+  requireScope(caller, 'followups:write');
+  const input = parseInput(scheduleInterviewSchema, rawInput, 'input');
+  return ctx.db.transaction().execute((trx) => storeInterview(trx, caller, input, ctx.clock()));
+}
+
+async function storeInterview(trx: Kysely<Database>, caller: Caller, input: ScheduleInterviewInput, now: Date): Promise<ScheduledInterview> {
+  const [candidate] = isId(input.candidateId) ? await findCandidatesByIds(trx, caller.tenantId, [input.candidateId]) : [];
+  if (!candidate) throw notFound('candidate', input.candidateId);
+  const company = await upsertCompanyByName(trx, caller.tenantId, {
+    name: input.companyName,
+    preferredChannel: input.companyPreferredChannel,
+    followUpStyle: input.companyFollowUpStyle ?? undefined,
+    timezone: input.companyTimezone,
+  });
+  const interview = await insertInterview(trx, {
+    tenant_id: caller.tenantId,
+    id: newId(),
+    candidate_id: candidate.id,
+    company_id: company.id,
+    position_title: input.positionTitle,
+    starts_at: input.startsAt,
+    ends_at: input.endsAt,
+    timezone: input.timezone,
+    channel: input.channel ?? null,
+    decision_expected_by: input.decisionExpectedBy ?? null,
+    call_back_expected_by: input.callBackExpectedBy ?? null,
+    topics: JSON.stringify(input.topics ?? []),
+    created_at: now,
+    updated_at: now,
+  });
+  const interviewers = await insertInterviewers(
+    trx,
+    input.interviewers.map((interviewer, position) => ({
+      tenant_id: caller.tenantId,
+      id: newId(),
+      interview_id: interview.id,
+      position,
+      name: interviewer.name,
+      email: interviewer.email ?? null,
+      phone: interviewer.phone ?? null,
+      title: interviewer.title ?? null,
+      timezone: interviewer.timezone ?? null,
+      preferred_channel: interviewer.preferredChannel ?? null,
+      is_primary_contact: interviewer.isPrimaryContact ?? false,
+    })),
+  );
+  await insertAuditEvents(trx, caller.tenantId, [
+    {
+      actor: caller.sub,
+      action: 'interview.scheduled',
+      entityType: 'interview',
+      entityId: interview.id,
+      data: {
+        candidateId: candidate.id,
+        companyId: company.id,
+        startsAt: interview.starts_at.toISOString(),
+        endsAt: interview.ends_at.toISOString(),
+        interviewerIds: interviewers.map((interviewer) => interviewer.id),
+      },
+    },
+  ]);
+  return {
+    interview: toInterviewView(interview),
+    company: toCompanyView(company),
+    interviewers: interviewers.map(toInterviewerView),
+  };
+}
+
+export async function rescheduleInterview(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<InterviewView> {
+  requireScope(caller, 'followups:write');
+  const input = parseInput(rescheduleInterviewSchema, rawInput);
+  if (!isId(input.id)) throw notFound('interview', input.id);
+  return ctx.db.transaction().execute(async (trx) => {
+    const current = await findInterviewForUpdate(trx, caller.tenantId, input.id);
+    if (!current) throw notFound('interview', input.id);
+    if (current.status === 'cancelled') throw conflict(`interview ${input.id} is cancelled and cannot be rescheduled`);
+    const row = await updateInterviewRow(trx, caller.tenantId, input.id, { starts_at: input.startsAt, ends_at: input.endsAt });
+    await insertAuditEvents(trx, caller.tenantId, [
+      {
+        actor: caller.sub,
+        action: 'interview.rescheduled',
+        entityType: 'interview',
+        entityId: input.id,
+        data: {
+          from: { startsAt: current.starts_at.toISOString(), endsAt: current.ends_at.toISOString() },
+          to: { startsAt: row.starts_at.toISOString(), endsAt: row.ends_at.toISOString() },
+        },
+      },
+    ]);
+    return toInterviewView(row);
+  });
+}
+
+export async function cancelInterview(ctx: ServiceContext, caller: Caller, id: string): Promise<InterviewView> {
+  requireScope(caller, 'followups:write');
+  if (!isId(id)) throw notFound('interview', id);
+  return ctx.db.transaction().execute(async (trx) => {
+    const current = await findInterviewForUpdate(trx, caller.tenantId, id);
+    if (!current) throw notFound('interview', id);
+    if (current.status === 'cancelled') throw conflict(`interview ${id} is already cancelled`);
+    const row = await updateInterviewRow(trx, caller.tenantId, id, { status: 'cancelled' });
+    await insertAuditEvents(trx, caller.tenantId, [
+      { actor: caller.sub, action: 'interview.cancelled', entityType: 'interview', entityId: id, data: { from: current.status, to: 'cancelled' } },
+    ]);
+    return toInterviewView(row);
+  });
+}
+
+export async function getInterview(ctx: ServiceContext, caller: Caller, id: string): Promise<InterviewView> {
+  requireScope(caller, 'followups:read');
+  const [row] = isId(id) ? await findInterviewsByIds(ctx.db, caller.tenantId, [id]) : [];
+  if (!row) throw notFound('interview', id);
+  return toInterviewView(row);
+}
+
+export async function listInterviewsPage(
+  ctx: ServiceContext,
+  caller: Caller,
+  request: PageRequest,
+  filter: { candidateId?: string | null; status?: string | null; startsAfter?: Date | null; startsBefore?: Date | null } = {},
+): Promise<Page<InterviewView>> {
+  requireScope(caller, 'followups:read');
+  const window = pageWindow(request);
+  if (filter.candidateId != null && !isId(filter.candidateId)) return toPage([], window.size, toInterviewView);
+  const rows = await listInterviews(ctx.db, caller.tenantId, window, {
+    candidateId: filter.candidateId ?? undefined,
+    status: filter.status?.toLowerCase(),
+    startsAfter: filter.startsAfter ?? undefined,
+    startsBefore: filter.startsBefore ?? undefined,
+  });
+  return toPage(rows, window.size, toInterviewView);
+}
+
+/** Loader batch: the interviewers of many interviews in one query, grouped per interview. */
+export async function getInterviewersByInterviewIds(ctx: ServiceContext, caller: Caller, interviewIds: readonly string[]): Promise<InterviewerView[][]> {
+  const rows = await findInterviewersByInterviewIds(ctx.db, caller.tenantId, interviewIds.filter(isId));
+  const grouped = new Map<string, InterviewerView[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.interview_id) ?? [];
+    list.push(toInterviewerView(row));
+    grouped.set(row.interview_id, list);
+  }
+  return interviewIds.map((id) => grouped.get(id) ?? []);
+}
+
+/** Loader batch: companies by id in one query. */
+export async function getCompaniesByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<CompanyView | null>> {
+  const rows = await findCompaniesByIds(ctx.db, caller.tenantId, ids.filter(isId));
+  const byId = new Map(rows.map((row) => [row.id, toCompanyView(row)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** Loader batch: interviews by id in one query. */
+export async function getInterviewsByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<InterviewView | null>> {
+  const rows = await findInterviewsByIds(ctx.db, caller.tenantId, ids.filter(isId));
+  const byId = new Map(rows.map((row) => [row.id, toInterviewView(row)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+export function toInterviewView(row: InterviewRow): InterviewView {
+  return {
+    id: row.id,
+    candidateId: row.candidate_id,
+    companyId: row.company_id,
+    positionTitle: row.position_title,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    timezone: row.timezone,
+    channel: row.channel as Channel | null,
+    decisionExpectedBy: row.decision_expected_by,
+    callBackExpectedBy: row.call_back_expected_by,
+    topics: row.topics,
+    status: row.status as InterviewView['status'],
+    outcome: row.outcome as Outcome | null,
+    outcomeAt: row.outcome_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toInterviewerView(row: InterviewerRow): InterviewerView {
+  return {
+    id: row.id,
+    interviewId: row.interview_id,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    title: row.title,
+    timezone: row.timezone,
+    preferredChannel: row.preferred_channel as Channel | null,
+    isPrimaryContact: row.is_primary_contact,
+  };
+}
+
+export function toCompanyView(row: CompanyRow): CompanyView {
+  return {
+    id: row.id,
+    name: row.name,
+    preferredChannel: row.preferred_channel as Channel | null,
+    followUpStyle: row.follow_up_style as FollowUpStyle,
+    timezone: row.timezone,
+  };
+}

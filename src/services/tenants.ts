@@ -1,0 +1,55 @@
+import type { Kysely } from 'kysely';
+import { DEFAULT_POLICY } from '../domain/policy-document.js';
+import { insertAuditEvents } from '../db/audit-events.js';
+import { newId } from '../db/ids.js';
+import { insertPolicyVersion } from '../db/policies.js';
+import type { Database } from '../db/schema.js';
+import { findTenantById, findTenantBySlug, insertTenant } from '../db/tenants.js';
+import { badInput, conflict, notFound } from './errors.js';
+
+export interface TenantView {
+  id: string;
+  slug: string;
+  name: string;
+  sendingAddress: string;
+}
+
+const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export async function createTenant(
+  db: Kysely<Database>,
+  input: { slug: string; name?: string; sendingAddress?: string; mailDomain: string },
+): Promise<TenantView> {
+  if (!SLUG_PATTERN.test(input.slug)) {
+    throw badInput('slug', 'must be 1–63 lower-case letters, digits or hyphens, not starting or ending with a hyphen');
+  }
+  return db.transaction().execute(async (trx) => {
+    if (await findTenantBySlug(trx, input.slug)) throw conflict(`a tenant with slug ${input.slug} already exists`);
+    const row = await insertTenant(trx, {
+      tenant_id: newId(),
+      slug: input.slug,
+      name: input.name ?? input.slug,
+      sending_address: input.sendingAddress ?? `${input.slug}@${input.mailDomain}`,
+    });
+    // Every tenant starts on the documented defaults as version 1 of its policy.
+    await insertPolicyVersion(trx, { tenant_id: row.tenant_id, version: 1, document: DEFAULT_POLICY, created_by: 'system' });
+    await insertAuditEvents(trx, row.tenant_id, [
+      { actor: 'system', action: 'tenant.created', entityType: 'tenant', entityId: row.tenant_id, data: { slug: row.slug } },
+    ]);
+    return toTenantView(row);
+  });
+}
+
+export async function getTenantBySlug(db: Kysely<Database>, slug: string): Promise<TenantView> {
+  const row = await findTenantBySlug(db, slug);
+  if (!row) throw notFound('tenant', slug);
+  return toTenantView(row);
+}
+
+export async function tenantExists(db: Kysely<Database>, tenantId: string): Promise<boolean> {
+  return (await findTenantById(db, tenantId)) !== undefined;
+}
+
+function toTenantView(row: { tenant_id: string; slug: string; name: string; sending_address: string }): TenantView {
+  return { id: row.tenant_id, slug: row.slug, name: row.name, sendingAddress: row.sending_address };
+}
