@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       log.warn(
         `No JWT_SECRET set: using a development secret${jwt.file ? ` kept in ${jwt.file}` : ' for this process only'}. Set JWT_SECRET in production.`,
       );
-      log.info(`Afterview API on ${url}/graphql (REST docs at ${url}/docs). Development token for tenant "${dev.slug}": ${dev.token}`);
+      log.info(`Afterview API on ${url}/graphql (REST docs at ${url}/docs). Development token for tenant ${dev.slug}: ${dev.token}`);
     }
   }
 

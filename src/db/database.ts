@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
@@ -82,22 +83,59 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
 }
 
 // PGlite has no lock of its own and a second process on the same files corrupts them, so we
-// hold one: a lock directory refreshed while we live, judged stale once its owner is gone.
+// hold one: a lock directory refreshed while we live. PGlite's WebAssembly work can block the
+// event loop for seconds (a first start runs initdb), so the refresh is lazy and the stale
+// threshold generous; a lock left by a crashed process on this host is recognised at once by
+// its recorded pid instead of by age.
+const LOCK_NAME = 'afterview.lock';
+const OWNER_FILE = 'afterview.lock.owner';
+
 async function lockDataDirectory(dataDir: string): Promise<() => Promise<void>> {
+  const lockfilePath = path.join(dataDir, LOCK_NAME);
+  const options = {
+    lockfilePath,
+    stale: 60_000,
+    update: 10_000,
+    realpath: false,
+    onCompromised: (error: Error) => {
+      // Someone removed or took over our lock: carrying on would risk the data files.
+      console.error(`Lost the lock on ${dataDir}: ${error.message}. Exiting to protect the data.`);
+      process.exit(1);
+    },
+  };
+  let release: () => Promise<void>;
   try {
-    return await lockfile.lock(dataDir, {
-      lockfilePath: path.join(dataDir, 'afterview.lock'),
-      stale: 10_000,
-      update: 2_000,
-      realpath: false,
-      onCompromised: (error) => {
-        // Someone removed or took over our lock: carrying on would risk the data files.
-        console.error(`Lost the lock on ${dataDir}: ${error.message}. Exiting to protect the data.`);
-        process.exit(1);
-      },
-    });
+    release = await lockfile.lock(dataDir, options);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw new DataDirectoryLockedError(dataDir);
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    if (!ownerIsGone(dataDir)) throw new DataDirectoryLockedError(dataDir);
+    fs.rmSync(lockfilePath, { recursive: true, force: true });
+    try {
+      release = await lockfile.lock(dataDir, options);
+    } catch {
+      throw new DataDirectoryLockedError(dataDir);
+    }
+  }
+  fs.writeFileSync(path.join(dataDir, OWNER_FILE), JSON.stringify({ pid: process.pid, host: os.hostname() }));
+  return async () => {
+    fs.rmSync(path.join(dataDir, OWNER_FILE), { force: true });
+    await release();
+  };
+}
+
+/** True when the lock's recorded owner was a process on this host that no longer runs. */
+function ownerIsGone(dataDir: string): boolean {
+  let owner: { pid?: unknown; host?: unknown };
+  try {
+    owner = JSON.parse(fs.readFileSync(path.join(dataDir, OWNER_FILE), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (owner.host !== os.hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

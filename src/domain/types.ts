@@ -125,6 +125,11 @@ export interface StepFacts {
   dueAt: Date;
   /** After this instant the step can no longer go (T1 grace, a check-in window); null: none. */
   windowEndsAt: Date | null;
+  /**
+   * The candidate (or coach) has approved this step's held message. With `approval: review`
+   * the evaluator holds a step until this is true; the worker evaluates again after approval.
+   */
+  approved?: boolean;
 }
 
 export interface EvaluationFacts {

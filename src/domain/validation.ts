@@ -82,9 +82,12 @@ const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?
 
 export function parseInstant(value: string): Date | null {
   if (!INSTANT_PATTERN.test(value)) return null;
+  // Date would roll 2026-02-30 over into March; a calendar date must exist as written.
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const calendarDay = new Date(Date.UTC(year, month - 1, day));
+  if (calendarDay.getUTCMonth() !== month - 1 || calendarDay.getUTCDate() !== day) return null;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return null;
-  const year = date.getUTCFullYear();
   return year >= 1970 && year <= 9999 ? date : null;
 }
 

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('has embedded defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: path.resolve('./data'),
+      smtpUrl: undefined,
+      jwtSecret: undefined,
+      workerCron: '*/15 * * * * *',
+      webhookAllowPrivate: false,
+    });
+  });
+
+  it('reads the environment and treats memory:// as in-memory PGlite', () => {
+    const config = loadConfig({ PORT: '8080', DATABASE_URL: 'memory://', WEBHOOK_ALLOW_PRIVATE: 'true', JWT_SECRET: 'x'.repeat(32) });
+    expect(config).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: 'memory://', webhookAllowPrivate: true });
+  });
+
+  it('names the bad setting', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+  });
+});
