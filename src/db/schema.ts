@@ -93,6 +93,40 @@ export interface AuditEventsTable {
   data: Json<Record<string, unknown>>;
 }
 
+export interface FollowUpPlansTable {
+  tenant_id: string;
+  id: string;
+  interview_id: string;
+  status: Generated<string>;
+  status_reason: Generated<string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FollowUpStepsTable {
+  tenant_id: string;
+  id: string;
+  plan_id: string;
+  key: string;
+  kind: string;
+  channel: string;
+  status: string;
+  reason: string | null;
+  recipient_interviewer_id: string | null;
+  recipient_name: string;
+  recipient_email: string | null;
+  recipient_phone: string | null;
+  recipient_timezone: string | null;
+  due_at: Date;
+  window_ends_at: Date | null;
+  decisions: Json<Array<{ rule: string; outcome: string; detail: string }>>;
+  late: Generated<boolean>;
+  approved: Generated<boolean>;
+  sent_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   policies: PoliciesTable;
@@ -101,6 +135,8 @@ export interface Database {
   interviews: InterviewsTable;
   interviewers: InterviewersTable;
   audit_events: AuditEventsTable;
+  follow_up_plans: FollowUpPlansTable;
+  follow_up_steps: FollowUpStepsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -113,3 +149,6 @@ export type NewInterview = Insertable<InterviewsTable>;
 export type InterviewerRow = Selectable<InterviewersTable>;
 export type NewInterviewer = Insertable<InterviewersTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type FollowUpPlanRow = Selectable<FollowUpPlansTable>;
+export type FollowUpStepRow = Selectable<FollowUpStepsTable>;
+export type NewFollowUpStep = Insertable<FollowUpStepsTable>;

@@ -12,6 +12,7 @@ import {
   type CompanyView,
   getCompaniesByIds,
   getInterview,
+  getInterviewsByIds,
   getInterviewersByInterviewIds,
   type InterviewView,
   listInterviewsPage,
@@ -19,6 +20,18 @@ import {
   scheduleInterview,
 } from '../services/interviews.js';
 import { notFound } from '../services/errors.js';
+import {
+  createFollowUpPlan,
+  type FollowUpPlanView,
+  type FollowUpStepView,
+  getPlan,
+  getPlansByIds,
+  getPlansByInterviewIds,
+  getStepsByPlanIds,
+  listStepsPage,
+  previewFollowUpPlan,
+} from '../services/follow-up-plans.js';
+import { getPolicy, updatePolicy } from '../services/policies.js';
 import type { Page } from '../services/pagination.js';
 import type { GraphQLContext } from './context.js';
 import type { Resolvers } from './generated/resolvers-types.js';
@@ -56,6 +69,11 @@ export const resolvers: Resolvers = {
       toConnection(await listInterviewsPage(services, caller, { first, after }, filter ?? {})),
     auditEvents: async (_root, { entityId, first, after }, { services, caller }) =>
       toConnection(await listAuditEvents(services, caller, entityId, { first, after })),
+    followUpPlan: (_root, { id }, { services, caller }) => getPlan(services, caller, id),
+    followUpSteps: async (_root, { first, after, filter }, { services, caller }) =>
+      toConnection(await listStepsPage(services, caller, { first, after }, filter ?? {})),
+    previewFollowUpPlan: (_root, { interviewId }, { services, caller }) => previewFollowUpPlan(services, caller, interviewId),
+    policy: (_root, _args, { services, caller }) => getPolicy(services, caller),
   },
 
   Mutation: {
@@ -64,6 +82,8 @@ export const resolvers: Resolvers = {
     scheduleInterview: async (_root, { input }, { services, caller }) => (await scheduleInterview(services, caller, input)).interview,
     rescheduleInterview: (_root, args, { services, caller }) => rescheduleInterview(services, caller, args),
     cancelInterview: (_root, { id }, { services, caller }) => cancelInterview(services, caller, id),
+    createFollowUpPlan: (_root, { interviewId }, { services, caller }) => createFollowUpPlan(services, caller, interviewId),
+    updatePolicy: (_root, { document }, { services, caller }) => updatePolicy(services, caller, document),
   },
 
   Candidate: {
@@ -84,6 +104,27 @@ export const resolvers: Resolvers = {
   Company: {
     preferredChannel: (company) => upper(company.preferredChannel),
     followUpStyle: (company) => upper(company.followUpStyle),
+  },
+
+  FollowUpPlan: {
+    status: (plan) => upper(plan.status),
+  },
+
+  FollowUpStep: {
+    kind: (step) => upper(step.kind),
+    channel: (step) => upper(step.channel),
+    status: (step) => upper(step.status),
+  },
+
+  PlannedStep: {
+    decisions: (step) => step.rules,
+    kind: (step) => upper(step.kind),
+    channel: (step) => upper(step.channel),
+    status: (step) => upper(step.status),
+  },
+
+  RuleResult: {
+    outcome: (result) => upper(result.outcome),
   },
 };
 
@@ -113,6 +154,24 @@ export const loaders: MercuriusLoaders<GraphQLContext> = {
     },
     async interviewers(queries: LoaderQuery<InterviewView>, { services, caller }) {
       return getInterviewersByInterviewIds(services, caller, queries.map(({ obj }) => obj.id));
+    },
+    async followUpPlan(queries: LoaderQuery<InterviewView>, { services, caller }) {
+      return getPlansByInterviewIds(services, caller, queries.map(({ obj }) => obj.id));
+    },
+  },
+  FollowUpPlan: {
+    async interview(queries: LoaderQuery<FollowUpPlanView>, { services, caller }) {
+      const ids = queries.map(({ obj }) => obj.interviewId);
+      return present('interview', ids, await getInterviewsByIds(services, caller, ids));
+    },
+    async steps(queries: LoaderQuery<FollowUpPlanView>, { services, caller }) {
+      return getStepsByPlanIds(services, caller, queries.map(({ obj }) => obj.id));
+    },
+  },
+  FollowUpStep: {
+    async plan(queries: LoaderQuery<FollowUpStepView>, { services, caller }) {
+      const ids = queries.map(({ obj }) => obj.planId);
+      return present('follow-up plan', ids, await getPlansByIds(services, caller, ids));
     },
   },
 };

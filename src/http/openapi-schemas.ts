@@ -70,6 +70,7 @@ export const interviewSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
+    followUpPlanId: nullable({ type: 'string', description: 'The plan created with the interview (null when the policy turns autoPlan off)' }),
     candidateId: { type: 'string' },
     company: {
       type: 'object',

@@ -9,9 +9,10 @@ export const MAX_BULK_ITEMS = 100;
 
 const upper = (value: string | null) => value?.toUpperCase() ?? null;
 
-export function interviewJson({ interview, company, interviewers }: ScheduledInterview) {
+export function interviewJson({ interview, company, interviewers, followUpPlanId }: ScheduledInterview) {
   return {
     id: interview.id,
+    followUpPlanId,
     candidateId: interview.candidateId,
     company: { ...company, preferredChannel: upper(company.preferredChannel), followUpStyle: upper(company.followUpStyle) },
     positionTitle: interview.positionTitle,

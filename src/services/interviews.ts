@@ -14,7 +14,11 @@ import {
 } from '../db/interviews.js';
 import type { CompanyRow, Database, InterviewerRow, InterviewRow } from '../db/schema.js';
 import type { Channel, FollowUpStyle, Outcome } from '../domain/types.js';
+import { findPlanByInterviewForUpdate } from '../db/follow-up-plans.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { cancelPlanSteps, createPlanForInterview, replanInterview } from './follow-up-plans.js';
+import { interviewFactsFromRows, loadInterviewFacts } from './interview-facts.js';
+import { loadPolicy } from './policies.js';
 import { conflict, notFound } from './errors.js';
 import { parseInput, rescheduleInterviewSchema, type ScheduleInterviewInput, scheduleInterviewSchema } from './inputs.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
@@ -60,6 +64,7 @@ export interface InterviewerView {
 
 /** What scheduling returns: the interview with what it was stored with, so no re-read is needed. */
 export interface ScheduledInterview {
+  followUpPlanId: string | null;
   interview: InterviewView;
   company: CompanyView;
   interviewers: InterviewerView[];
@@ -112,6 +117,12 @@ async function storeInterview(trx: Kysely<Database>, caller: Caller, input: Sche
       is_primary_contact: interviewer.isPrimaryContact ?? false,
     })),
   );
+  // The plan is created with the interview (unless the tenant's policy turns that off), so a
+  // partner sees every planned step, and why, the moment the interview exists.
+  const policy = (await loadPolicy(trx, caller.tenantId)).document;
+  const plan = policy.autoPlan
+    ? await createPlanForInterview(trx, caller.tenantId, caller.sub, interviewFactsFromRows(interview, candidate, company, interviewers), policy, now)
+    : null;
   await insertAuditEvents(trx, caller.tenantId, [
     {
       actor: caller.sub,
@@ -124,10 +135,12 @@ async function storeInterview(trx: Kysely<Database>, caller: Caller, input: Sche
         startsAt: interview.starts_at.toISOString(),
         endsAt: interview.ends_at.toISOString(),
         interviewerIds: interviewers.map((interviewer) => interviewer.id),
+        followUpPlanId: plan?.id ?? null,
       },
     },
   ]);
   return {
+    followUpPlanId: plan?.id ?? null,
     interview: toInterviewView(interview),
     company: toCompanyView(company),
     interviewers: interviewers.map(toInterviewerView),
@@ -143,6 +156,8 @@ export async function rescheduleInterview(ctx: ServiceContext, caller: Caller, r
     if (!current) throw notFound('interview', input.id);
     if (current.status === 'cancelled') throw conflict(`interview ${input.id} is cancelled and cannot be rescheduled`);
     const row = await updateInterviewRow(trx, caller.tenantId, input.id, { starts_at: input.startsAt, ends_at: input.endsAt });
+    const facts = await loadInterviewFacts(trx, caller.tenantId, input.id);
+    await replanInterview(trx, caller.tenantId, caller.sub, facts!, ctx.clock(), 'interview_rescheduled');
     await insertAuditEvents(trx, caller.tenantId, [
       {
         actor: caller.sub,
@@ -167,6 +182,8 @@ export async function cancelInterview(ctx: ServiceContext, caller: Caller, id: s
     if (!current) throw notFound('interview', id);
     if (current.status === 'cancelled') throw conflict(`interview ${id} is already cancelled`);
     const row = await updateInterviewRow(trx, caller.tenantId, id, { status: 'cancelled' });
+    const plan = await findPlanByInterviewForUpdate(trx, caller.tenantId, id);
+    if (plan && plan.status !== 'cancelled') await cancelPlanSteps(trx, caller.tenantId, caller.sub, plan, 'interview_cancelled', ctx.clock());
     await insertAuditEvents(trx, caller.tenantId, [
       { actor: caller.sub, action: 'interview.cancelled', entityType: 'interview', entityId: id, data: { from: current.status, to: 'cancelled' } },
     ]);

@@ -6,7 +6,12 @@ import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../suppo
 const PAGE_WITH_RELATIONS = /* GraphQL */ `
   query ($first: Int!) {
     interviews(first: $first) {
-      edges { node { id positionTitle candidate { id name email } company { name } interviewers { id name email } } }
+      edges {
+        node {
+          id positionTitle candidate { id name email } company { name } interviewers { id name email }
+          followUpPlan { status steps { kind status dueAt recipient { name } decisions { rule } } }
+        }
+      }
     }
   }
 `;
@@ -43,15 +48,16 @@ describe.each(testDatabaseKinds())('loaders on %s', (kind) => {
     expect(result.errors).toBeUndefined();
     expect(result.data.interviews.edges).toHaveLength(first);
     expect(result.data.interviews.edges.every((edge: any) => edge.node.interviewers.length === 2 && edge.node.candidate.name)).toBe(true);
+    expect(result.data.interviews.edges.every((edge: any) => edge.node.followUpPlan.steps.length === 4)).toBe(true);
     return queries.length;
   }
 
-  it('a page of 50 interviews with candidates, companies and interviewers costs a constant number of queries', async () => {
+  it('a page of 50 interviews with candidates, companies, interviewers and plan steps costs a constant number of queries', async () => {
     const fifty = await countQueries(50);
     const five = await countQueries(5);
-    // One for the page, one per related field (candidates, companies, interviewers); the
-    // token's tenant is remembered after the first request.
-    expect(fifty).toBe(4);
+    // One for the page, one per related field (candidates, companies, interviewers, plans,
+    // steps); the token's tenant is remembered after the first request.
+    expect(fifty).toBe(6);
     expect(five).toBe(fifty);
   });
 });

@@ -20,6 +20,9 @@ describe.each(testDatabaseKinds())('tenant isolation on %s', (kind) => {
     intruder = await createTestTenant(database.db);
     ids.candidate = await createCandidateVia(app, owner.token);
     ids.interview = (await scheduleInterviewVia(app, owner.token, ids.candidate)).id;
+    const plan = await gql(app, owner.token, `query ($id: ID!) { interview(id: $id) { followUpPlan { id steps { id } } } }`, { id: ids.interview });
+    ids.plan = plan.data.interview.followUpPlan.id;
+    ids.step = plan.data.interview.followUpPlan.steps[0].id;
     ids.missing = '01a20000-0000-7000-8000-00000000dead';
   });
   afterAll(async () => {
@@ -36,11 +39,16 @@ describe.each(testDatabaseKinds())('tenant isolation on %s', (kind) => {
     ['scheduleInterview', `mutation ($input: ScheduleInterviewInput!) { scheduleInterview(input: $input) { id } }`, (i) => ({ input: interviewInput(i.candidate!) })],
     ['rescheduleInterview', `mutation ($id: ID!) { rescheduleInterview(id: $id, startsAt: "2026-05-01T10:00:00Z", endsAt: "2026-05-01T11:00:00Z") { id } }`, (i) => ({ id: i.interview })],
     ['cancelInterview', `mutation ($id: ID!) { cancelInterview(id: $id) { id } }`, (i) => ({ id: i.interview })],
+    ['followUpPlan', `query ($id: ID!) { followUpPlan(id: $id) { id steps { id } } }`, (i) => ({ id: i.plan })],
+    ['auditEvents of a plan', `query ($id: ID!) { auditEvents(entityId: $id) { edges { node { id } } } }`, (i) => ({ id: i.plan })],
+    ['auditEvents of a step', `query ($id: ID!) { auditEvents(entityId: $id) { edges { node { id } } } }`, (i) => ({ id: i.step })],
+    ['previewFollowUpPlan', `query ($id: ID!) { previewFollowUpPlan(interviewId: $id) { dueAt } }`, (i) => ({ id: i.interview })],
+    ['createFollowUpPlan', `mutation ($id: ID!) { createFollowUpPlan(interviewId: $id) { id } }`, (i) => ({ id: i.interview })],
   ];
 
   it.each(operations)('%s with another tenant’s id answers like a missing id', async (_name, query, variables) => {
     const foreign = await gql(app, intruder.token, query, variables(ids));
-    const missing = await gql(app, intruder.token, query, variables({ candidate: ids.missing!, interview: ids.missing! }));
+    const missing = await gql(app, intruder.token, query, variables({ candidate: ids.missing!, interview: ids.missing!, plan: ids.missing!, step: ids.missing! }));
     expect(foreign.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
     expect(JSON.stringify(foreign.data)).not.toContain(ids.candidate);
     expect(Object.values(foreign.data ?? {}).every((value) => value === null)).toBe(true);
@@ -50,8 +58,10 @@ describe.each(testDatabaseKinds())('tenant isolation on %s', (kind) => {
   });
 
   it('lists show only the caller’s rows', async () => {
-    const candidates = await gql(app, intruder.token, `{ candidates { edges { node { id } } } interviews { edges { node { id } } } }`);
-    expect(candidates.data).toEqual({ candidates: { edges: [] }, interviews: { edges: [] } });
+    const candidates = await gql(app, intruder.token, `{ candidates { edges { node { id } } } interviews { edges { node { id } } } followUpSteps { edges { node { id } } } }`);
+    expect(candidates.data).toEqual({ candidates: { edges: [] }, interviews: { edges: [] }, followUpSteps: { edges: [] } });
+    const byForeignPlan = await gql(app, intruder.token, `query ($p: ID!) { followUpSteps(filter: { planId: $p }) { edges { node { id } } } }`, { p: ids.plan });
+    expect(byForeignPlan.data.followUpSteps.edges).toEqual([]);
     const byForeignCandidate = await gql(app, intruder.token, `query ($c: ID!) { interviews(filter: { candidateId: $c }) { edges { node { id } } } }`, { c: ids.candidate });
     expect(byForeignCandidate.data.interviews.edges).toEqual([]);
   });

@@ -4,6 +4,9 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { CandidateView } from '../../services/candidates.js';
 import type { InterviewView, InterviewerView, CompanyView } from '../../services/interviews.js';
 import type { AuditEventView } from '../../services/audit.js';
+import type { FollowUpPlanView, FollowUpStepView } from '../../services/follow-up-plans.js';
+import type { PlannedStep as DomainPlannedStep, RuleResult as DomainRuleResult, Recipient as DomainRecipient } from '../../domain/types.js';
+import type { PolicyView } from '../../services/policies.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -120,6 +123,62 @@ export type CreateCandidateInput = {
   timezone?: InputMaybe<Scalars['TimeZone']['input']>;
 };
 
+export type FollowUpPlan = {
+  __typename?: 'FollowUpPlan';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  interview: Interview;
+  status: PlanStatus;
+  /** Why the plan was cancelled (e.g. interview_cancelled, withdrawn). */
+  statusReason?: Maybe<Scalars['String']['output']>;
+  /** Every step the plan made, in due order; a step a later event stopped keeps its row with status CANCELLED or SKIPPED and its reason. */
+  steps: Array<FollowUpStep>;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type FollowUpStep = {
+  __typename?: 'FollowUpStep';
+  channel: Channel;
+  createdAt: Scalars['DateTime']['output'];
+  /** The rule results behind the step's current state. */
+  decisions: Array<RuleResult>;
+  /** When the step goes (or went, or would have gone). */
+  dueAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  kind: StepKind;
+  /** A thank-you sent after its on-time deadline but within the grace period (T1). */
+  late: Scalars['Boolean']['output'];
+  plan: FollowUpPlan;
+  /** Why the step was skipped, cancelled or held, e.g. window_missed, employer_replied, company_opt_out. */
+  reason?: Maybe<Scalars['String']['output']>;
+  recipient: Recipient;
+  sentAt?: Maybe<Scalars['DateTime']['output']>;
+  status: StepStatus;
+  updatedAt: Scalars['DateTime']['output'];
+  /** After this the step can no longer go (T1's grace period, a check-in's window). */
+  windowEndsAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type FollowUpStepConnection = {
+  __typename?: 'FollowUpStepConnection';
+  edges: Array<FollowUpStepEdge>;
+  pageInfo: PageInfo;
+};
+
+export type FollowUpStepEdge = {
+  __typename?: 'FollowUpStepEdge';
+  cursor: Scalars['String']['output'];
+  node: FollowUpStep;
+};
+
+export type FollowUpStepFilter = {
+  /** Only steps due strictly before this instant. */
+  dueBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  kind?: InputMaybe<Array<StepKind>>;
+  planId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<Array<StepStatus>>;
+};
+
 /** A company's taste for follow-ups (S5). */
 export type FollowUpStyle =
   | 'NONE'
@@ -137,6 +196,8 @@ export type Interview = {
   createdAt: Scalars['DateTime']['output'];
   decisionExpectedBy?: Maybe<Scalars['DateTime']['output']>;
   endsAt: Scalars['DateTime']['output'];
+  /** Created with the interview unless the policy's autoPlan is off. */
+  followUpPlan?: Maybe<FollowUpPlan>;
   id: Scalars['ID']['output'];
   interviewers: Array<Interviewer>;
   outcome?: Maybe<Outcome>;
@@ -200,9 +261,13 @@ export type Mutation = {
   __typename?: 'Mutation';
   cancelInterview: Interview;
   createCandidate: Candidate;
+  /** Plans an interview by hand (for tenants whose policy has autoPlan off). */
+  createFollowUpPlan: FollowUpPlan;
   rescheduleInterview: Interview;
   scheduleInterview: Interview;
   updateCandidate: Candidate;
+  /** Merges the given JSON over the current policy (JSON Merge Patch, RFC 7386; null restores a default), validates it and stores it as a new version. */
+  updatePolicy: Policy;
 };
 
 
@@ -213,6 +278,11 @@ export type MutationCancelInterviewArgs = {
 
 export type MutationCreateCandidateArgs = {
   input: CreateCandidateInput;
+};
+
+
+export type MutationCreateFollowUpPlanArgs = {
+  interviewId: Scalars['ID']['input'];
 };
 
 
@@ -233,6 +303,11 @@ export type MutationUpdateCandidateArgs = {
   input: UpdateCandidateInput;
 };
 
+
+export type MutationUpdatePolicyArgs = {
+  document: Scalars['JSON']['input'];
+};
+
 export type Outcome =
   | 'HIRED'
   | 'OFFER'
@@ -245,6 +320,35 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PlanStatus =
+  | 'ACTIVE'
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'PAUSED';
+
+/** A step of the schedule the engine would follow from now; nothing is written. */
+export type PlannedStep = {
+  __typename?: 'PlannedStep';
+  channel: Channel;
+  decisions: Array<RuleResult>;
+  dueAt: Scalars['DateTime']['output'];
+  kind: StepKind;
+  reason?: Maybe<Scalars['String']['output']>;
+  recipient: Recipient;
+  /** SCHEDULED or SKIPPED. */
+  status: StepStatus;
+  windowEndsAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** The tenant's follow-up policy: a versioned JSON document (see README.md for every key). */
+export type Policy = {
+  __typename?: 'Policy';
+  createdAt?: Maybe<Scalars['DateTime']['output']>;
+  createdBy?: Maybe<Scalars['String']['output']>;
+  document: Scalars['JSON']['output'];
+  version: Scalars['Int']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The audit trail of one entity (candidate, interview, plan, step, message, …), oldest first. */
@@ -252,9 +356,15 @@ export type Query = {
   candidate?: Maybe<Candidate>;
   /** At most 100 per page. */
   candidates: CandidateConnection;
+  followUpPlan?: Maybe<FollowUpPlan>;
+  /** Steps across plans in due order. At most 100 per page. */
+  followUpSteps: FollowUpStepConnection;
   interview?: Maybe<Interview>;
   /** At most 100 per page. */
   interviews: InterviewConnection;
+  policy: Policy;
+  /** The schedule the engine would follow from now if nothing else happens, computed as the worker computes it; nothing is written. */
+  previewFollowUpPlan: Array<PlannedStep>;
 };
 
 
@@ -277,6 +387,18 @@ export type QueryCandidatesArgs = {
 };
 
 
+export type QueryFollowUpPlanArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryFollowUpStepsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<FollowUpStepFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryInterviewArgs = {
   id: Scalars['ID']['input'];
 };
@@ -286,6 +408,37 @@ export type QueryInterviewsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<InterviewFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryPreviewFollowUpPlanArgs = {
+  interviewId: Scalars['ID']['input'];
+};
+
+/** Whom a step writes to: an interviewer, or the candidate for a call reminder. */
+export type Recipient = {
+  __typename?: 'Recipient';
+  email?: Maybe<Scalars['EmailAddress']['output']>;
+  /** Null for the candidate's own call reminder. */
+  interviewerId?: Maybe<Scalars['ID']['output']>;
+  name: Scalars['String']['output'];
+  phone?: Maybe<Scalars['PhoneNumber']['output']>;
+  /** The zone whose business hours the step keeps (T2). */
+  timezone?: Maybe<Scalars['TimeZone']['output']>;
+};
+
+/** PASS: the rule was checked and let the step through. ADJUST: it changed a time, a channel or marked the step late. BLOCK: it stopped, held, deferred or cancelled the step. */
+export type RuleOutcome =
+  | 'ADJUST'
+  | 'BLOCK'
+  | 'PASS';
+
+/** One rule's say in a decision. `rule` is a POLICY.md id (T1…T6, S1…S6, C1…C4, L1…L11) or APPROVAL. */
+export type RuleResult = {
+  __typename?: 'RuleResult';
+  detail: Scalars['String']['output'];
+  outcome: RuleOutcome;
+  rule: Scalars['String']['output'];
 };
 
 export type ScheduleInterviewInput = {
@@ -304,6 +457,24 @@ export type ScheduleInterviewInput = {
   timezone: Scalars['TimeZone']['input'];
   topics?: InputMaybe<Array<Scalars['String']['input']>>;
 };
+
+export type StepKind =
+  | 'CALL_TASK'
+  | 'CHECK_IN'
+  | 'FINAL_CHECK_IN'
+  | 'KEEP_IN_TOUCH'
+  | 'RESPOND_TO_CONCERNS'
+  | 'THANK_YOU';
+
+export type StepStatus =
+  | 'AWAITING_APPROVAL'
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'NEEDS_REVIEW'
+  | 'QUEUED'
+  | 'SCHEDULED'
+  | 'SENT'
+  | 'SKIPPED';
 
 /** Only the fields given change; null clears an optional field. */
 export type UpdateCandidateInput = {
@@ -402,6 +573,11 @@ export type ResolversTypes = {
   CreateCandidateInput: CreateCandidateInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EmailAddress: ResolverTypeWrapper<Scalars['EmailAddress']['output']>;
+  FollowUpPlan: ResolverTypeWrapper<FollowUpPlanView>;
+  FollowUpStep: ResolverTypeWrapper<FollowUpStepView>;
+  FollowUpStepConnection: ResolverTypeWrapper<Omit<FollowUpStepConnection, 'edges'> & { edges: Array<ResolversTypes['FollowUpStepEdge']> }>;
+  FollowUpStepEdge: ResolverTypeWrapper<Omit<FollowUpStepEdge, 'node'> & { node: ResolversTypes['FollowUpStep'] }>;
+  FollowUpStepFilter: FollowUpStepFilter;
   FollowUpStyle: FollowUpStyle;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -417,8 +593,16 @@ export type ResolversTypes = {
   Outcome: Outcome;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PhoneNumber: ResolverTypeWrapper<Scalars['PhoneNumber']['output']>;
+  PlanStatus: PlanStatus;
+  PlannedStep: ResolverTypeWrapper<DomainPlannedStep>;
+  Policy: ResolverTypeWrapper<PolicyView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Recipient: ResolverTypeWrapper<DomainRecipient>;
+  RuleOutcome: RuleOutcome;
+  RuleResult: ResolverTypeWrapper<DomainRuleResult>;
   ScheduleInterviewInput: ScheduleInterviewInput;
+  StepKind: StepKind;
+  StepStatus: StepStatus;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
   UpdateCandidateInput: UpdateCandidateInput;
@@ -438,6 +622,11 @@ export type ResolversParentTypes = {
   CreateCandidateInput: CreateCandidateInput;
   DateTime: Scalars['DateTime']['output'];
   EmailAddress: Scalars['EmailAddress']['output'];
+  FollowUpPlan: FollowUpPlanView;
+  FollowUpStep: FollowUpStepView;
+  FollowUpStepConnection: Omit<FollowUpStepConnection, 'edges'> & { edges: Array<ResolversParentTypes['FollowUpStepEdge']> };
+  FollowUpStepEdge: Omit<FollowUpStepEdge, 'node'> & { node: ResolversParentTypes['FollowUpStep'] };
+  FollowUpStepFilter: FollowUpStepFilter;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Interview: InterviewView;
@@ -450,7 +639,11 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   PhoneNumber: Scalars['PhoneNumber']['output'];
+  PlannedStep: DomainPlannedStep;
+  Policy: PolicyView;
   Query: Record<PropertyKey, never>;
+  Recipient: DomainRecipient;
+  RuleResult: DomainRuleResult;
   ScheduleInterviewInput: ScheduleInterviewInput;
   String: Scalars['String']['output'];
   TimeZone: Scalars['TimeZone']['output'];
@@ -518,6 +711,43 @@ export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<Resolv
   name: 'EmailAddress';
 }
 
+export type FollowUpPlanResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FollowUpPlan'] = ResolversParentTypes['FollowUpPlan']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  interview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PlanStatus'], ParentType, ContextType>;
+  statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['FollowUpStep']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type FollowUpStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FollowUpStep'] = ResolversParentTypes['FollowUpStep']> = {
+  channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  decisions?: Resolver<Array<ResolversTypes['RuleResult']>, ParentType, ContextType>;
+  dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['StepKind'], ParentType, ContextType>;
+  late?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  plan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['Recipient'], ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['StepStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  windowEndsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type FollowUpStepConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FollowUpStepConnection'] = ResolversParentTypes['FollowUpStepConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['FollowUpStepEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type FollowUpStepEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FollowUpStepEdge'] = ResolversParentTypes['FollowUpStepEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['FollowUpStep'], ParentType, ContextType>;
+};
+
 export type InterviewResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Interview'] = ResolversParentTypes['Interview']> = {
   callBackExpectedBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   candidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType>;
@@ -526,6 +756,7 @@ export type InterviewResolvers<ContextType = GraphQLContext, ParentType extends 
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   decisionExpectedBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  followUpPlan?: Resolver<Maybe<ResolversTypes['FollowUpPlan']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   interviewers?: Resolver<Array<ResolversTypes['Interviewer']>, ParentType, ContextType>;
   outcome?: Resolver<Maybe<ResolversTypes['Outcome']>, ParentType, ContextType>;
@@ -566,9 +797,11 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
   createCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationCreateCandidateArgs, 'input'>>;
+  createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   scheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationScheduleInterviewArgs, 'input'>>;
   updateCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationUpdateCandidateArgs, 'id' | 'input'>>;
+  updatePolicy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType, RequireFields<MutationUpdatePolicyArgs, 'document'>>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -580,12 +813,48 @@ export interface PhoneNumberScalarConfig extends GraphQLScalarTypeConfig<Resolve
   name: 'PhoneNumber';
 }
 
+export type PlannedStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PlannedStep'] = ResolversParentTypes['PlannedStep']> = {
+  channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  decisions?: Resolver<Array<ResolversTypes['RuleResult']>, ParentType, ContextType>;
+  dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['StepKind'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['Recipient'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['StepStatus'], ParentType, ContextType>;
+  windowEndsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type PolicyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Policy'] = ResolversParentTypes['Policy']> = {
+  createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  document?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'entityId' | 'first'>>;
   candidate?: Resolver<Maybe<ResolversTypes['Candidate']>, ParentType, ContextType, RequireFields<QueryCandidateArgs, 'id'>>;
   candidates?: Resolver<ResolversTypes['CandidateConnection'], ParentType, ContextType, RequireFields<QueryCandidatesArgs, 'first'>>;
+  followUpPlan?: Resolver<Maybe<ResolversTypes['FollowUpPlan']>, ParentType, ContextType, RequireFields<QueryFollowUpPlanArgs, 'id'>>;
+  followUpSteps?: Resolver<ResolversTypes['FollowUpStepConnection'], ParentType, ContextType, RequireFields<QueryFollowUpStepsArgs, 'first'>>;
   interview?: Resolver<Maybe<ResolversTypes['Interview']>, ParentType, ContextType, RequireFields<QueryInterviewArgs, 'id'>>;
   interviews?: Resolver<ResolversTypes['InterviewConnection'], ParentType, ContextType, RequireFields<QueryInterviewsArgs, 'first'>>;
+  policy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType>;
+  previewFollowUpPlan?: Resolver<Array<ResolversTypes['PlannedStep']>, ParentType, ContextType, RequireFields<QueryPreviewFollowUpPlanArgs, 'interviewId'>>;
+};
+
+export type RecipientResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Recipient'] = ResolversParentTypes['Recipient']> = {
+  email?: Resolver<Maybe<ResolversTypes['EmailAddress']>, ParentType, ContextType>;
+  interviewerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['PhoneNumber']>, ParentType, ContextType>;
+  timezone?: Resolver<Maybe<ResolversTypes['TimeZone']>, ParentType, ContextType>;
+};
+
+export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RuleResult'] = ResolversParentTypes['RuleResult']> = {
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['RuleOutcome'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export interface TimeZoneScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['TimeZone'], any> {
@@ -602,6 +871,10 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Company?: CompanyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EmailAddress?: GraphQLScalarType;
+  FollowUpPlan?: FollowUpPlanResolvers<ContextType>;
+  FollowUpStep?: FollowUpStepResolvers<ContextType>;
+  FollowUpStepConnection?: FollowUpStepConnectionResolvers<ContextType>;
+  FollowUpStepEdge?: FollowUpStepEdgeResolvers<ContextType>;
   Interview?: InterviewResolvers<ContextType>;
   InterviewConnection?: InterviewConnectionResolvers<ContextType>;
   InterviewEdge?: InterviewEdgeResolvers<ContextType>;
@@ -610,7 +883,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PhoneNumber?: GraphQLScalarType;
+  PlannedStep?: PlannedStepResolvers<ContextType>;
+  Policy?: PolicyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Recipient?: RecipientResolvers<ContextType>;
+  RuleResult?: RuleResultResolvers<ContextType>;
   TimeZone?: GraphQLScalarType;
 };
 

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import type { Database, FollowUpPlanRow, FollowUpStepRow, NewFollowUpStep } from './schema.js';
+
+export async function insertPlan(
+  db: Kysely<Database>,
+  row: { tenant_id: string; id: string; interview_id: string; created_at: Date; updated_at: Date },
+): Promise<FollowUpPlanRow> {
+  return db.insertInto('follow_up_plans').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findPlansByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<FollowUpPlanRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('follow_up_plans').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+export async function findPlansByInterviewIds(db: Kysely<Database>, tenantId: string, interviewIds: readonly string[]): Promise<FollowUpPlanRow[]> {
+  if (interviewIds.length === 0) return [];
+  return db.selectFrom('follow_up_plans').selectAll().where('tenant_id', '=', tenantId).where('interview_id', 'in', interviewIds).execute();
+}
+
+/** Locks the plan: every change to a plan and its steps goes through this row, one at a time. */
+export async function findPlanByInterviewForUpdate(db: Kysely<Database>, tenantId: string, interviewId: string): Promise<FollowUpPlanRow | undefined> {
+  return db
+    .selectFrom('follow_up_plans')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('interview_id', '=', interviewId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findPlanForUpdate(db: Kysely<Database>, tenantId: string, id: string): Promise<FollowUpPlanRow | undefined> {
+  return db.selectFrom('follow_up_plans').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updatePlanStatus(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  status: string,
+  reason: string | null,
+  now: Date,
+): Promise<FollowUpPlanRow> {
+  return db
+    .updateTable('follow_up_plans')
+    .set({ status, status_reason: reason, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function insertSteps(db: Kysely<Database>, rows: NewFollowUpStep[]): Promise<FollowUpStepRow[]> {
+  if (rows.length === 0) return [];
+  return db.insertInto('follow_up_steps').values(rows).returningAll().execute();
+}
+
+export async function findStepsByPlanIds(db: Kysely<Database>, tenantId: string, planIds: readonly string[]): Promise<FollowUpStepRow[]> {
+  if (planIds.length === 0) return [];
+  return db
+    .selectFrom('follow_up_steps')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('plan_id', 'in', planIds)
+    .orderBy('plan_id')
+    .orderBy('due_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function findStepsByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<FollowUpStepRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('follow_up_steps').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+export type StepChanges = Partial<
+  Pick<
+    FollowUpStepRow,
+    | 'channel'
+    | 'status'
+    | 'reason'
+    | 'recipient_interviewer_id'
+    | 'recipient_name'
+    | 'recipient_email'
+    | 'recipient_phone'
+    | 'recipient_timezone'
+    | 'due_at'
+    | 'window_ends_at'
+    | 'late'
+    | 'approved'
+    | 'sent_at'
+  >
+> & { decisions?: string };
+
+export async function updateStep(db: Kysely<Database>, tenantId: string, id: string, changes: StepChanges, now: Date): Promise<FollowUpStepRow> {
+  return db
+    .updateTable('follow_up_steps')
+    .set({ ...changes, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface StepListFilter {
+  statuses?: string[] | undefined;
+  kinds?: string[] | undefined;
+  dueBefore?: Date | undefined;
+  planId?: string | undefined;
+}
+
+/** Steps in due order; the cursor is the last (due_at, id) seen. */
+export async function listSteps(
+  db: Kysely<Database>,
+  tenantId: string,
+  page: { limit: number; after: { at: Date; id: string } | undefined },
+  filter: StepListFilter,
+): Promise<FollowUpStepRow[]> {
+  let query = db.selectFrom('follow_up_steps').selectAll().where('tenant_id', '=', tenantId);
+  if (page.after) {
+    const { at: dueAt, id } = page.after;
+    query = query.where((eb) => eb.or([eb('due_at', '>', dueAt), eb.and([eb('due_at', '=', dueAt), eb('id', '>', id)])]));
+  }
+  if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
+  if (filter.kinds?.length) query = query.where('kind', 'in', filter.kinds);
+  if (filter.dueBefore) query = query.where('due_at', '<', filter.dueBefore);
+  if (filter.planId) query = query.where('plan_id', '=', filter.planId);
+  return query.orderBy('due_at').orderBy('id').limit(page.limit).execute();
+}

@@ -1,0 +1,358 @@
+import type { Kysely } from 'kysely';
+import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
+import {
+  findPlanByInterviewForUpdate,
+  findPlansByIds,
+  findPlansByInterviewIds,
+  findStepsByPlanIds,
+  insertPlan,
+  insertSteps,
+  listSteps,
+  type StepChanges,
+  updatePlanStatus,
+  updateStep,
+} from '../db/follow-up-plans.js';
+import { isId, newId } from '../db/ids.js';
+import type { Database, FollowUpPlanRow, FollowUpStepRow } from '../db/schema.js';
+import { buildPlan } from '../domain/plan-builder.js';
+import type { PolicyDocument } from '../domain/policy-document.js';
+import type {
+  Channel,
+  InterviewFacts,
+  PlannedStep,
+  PlanStatus,
+  Recipient,
+  RuleResult,
+  SentRecord,
+  StepKind,
+} from '../domain/types.js';
+import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { conflict, notFound } from './errors.js';
+import { loadInterviewFacts } from './interview-facts.js';
+import { encodeTimeCursor, type Page, type PageRequest, timePageWindow, toPage } from './pagination.js';
+import { loadPolicy } from './policies.js';
+
+export type StepStatus = 'scheduled' | 'awaiting_approval' | 'needs_review' | 'queued' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+
+/** Steps still to be acted on; a plan with none left is complete. */
+export const PENDING_STATUSES: readonly StepStatus[] = ['scheduled', 'awaiting_approval', 'needs_review', 'queued'];
+/** Steps a recomputation may move or drop: nothing has left the building for them yet. */
+const REPLANNABLE_STATUSES: readonly StepStatus[] = ['scheduled', 'skipped'];
+
+export interface FollowUpPlanView {
+  id: string;
+  interviewId: string;
+  status: PlanStatus;
+  statusReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface FollowUpStepView {
+  id: string;
+  planId: string;
+  key: string;
+  kind: StepKind;
+  channel: Channel;
+  status: StepStatus;
+  reason: string | null;
+  recipient: Recipient;
+  dueAt: Date;
+  windowEndsAt: Date | null;
+  decisions: RuleResult[];
+  late: boolean;
+  sentAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+// ------------------------------------------------------------------------------------------
+// Inside other use-cases' transactions: create, recompute and cancel a plan.
+
+/** What the plan builder needs beyond the interview: what has gone out, replies, suppressions. */
+async function planInput(steps: FollowUpStepRow[], facts: InterviewFacts, policy: PolicyDocument, planStatus: PlanStatus) {
+  const sent: SentRecord[] = steps
+    .filter((step) => step.status === 'sent' && step.sent_at !== null)
+    .map((step) => ({
+      stepId: step.id,
+      kind: step.kind as StepKind,
+      interviewerId: step.recipient_interviewer_id,
+      channel: step.channel as Channel,
+      sentAt: step.sent_at!,
+    }));
+  return { interview: facts, policy, sent, replies: [], suppressedAddresses: [], planStatus };
+}
+
+function stepColumns(planned: PlannedStep) {
+  return {
+    key: planned.key,
+    kind: planned.kind,
+    channel: planned.channel,
+    status: planned.status,
+    reason: planned.reason,
+    recipient_interviewer_id: planned.recipient.interviewerId,
+    recipient_name: planned.recipient.name,
+    recipient_email: planned.recipient.email,
+    recipient_phone: planned.recipient.phone,
+    recipient_timezone: planned.recipient.timezone,
+    due_at: planned.dueAt,
+    window_ends_at: planned.windowEndsAt,
+    decisions: JSON.stringify(planned.rules),
+  };
+}
+
+function stepAudit(actor: string, action: string, stepId: string, planned: PlannedStep, extra: Record<string, unknown> = {}): NewAuditEvent {
+  return {
+    actor,
+    action,
+    entityType: 'follow_up_step',
+    entityId: stepId,
+    data: {
+      kind: planned.kind,
+      status: planned.status,
+      reason: planned.reason,
+      channel: planned.channel,
+      dueAt: planned.dueAt.toISOString(),
+      decisions: planned.rules,
+      ...extra,
+    },
+  };
+}
+
+/**
+ * Brings the stored steps in line with a freshly built plan, by step key: replannable steps
+ * move (or become skipped), new ones are added, ones the plan no longer has are cancelled.
+ * Steps already on their way or done are left as they are.
+ */
+async function syncSteps(
+  trx: Kysely<Database>,
+  tenantId: string,
+  plan: FollowUpPlanRow,
+  existing: FollowUpStepRow[],
+  planned: PlannedStep[],
+  actor: string,
+  now: Date,
+): Promise<{ audit: NewAuditEvent[]; changed: number }> {
+  const audit: NewAuditEvent[] = [];
+  const byKey = new Map(existing.map((step) => [step.key, step]));
+  const plannedKeys = new Set(planned.map((step) => step.key));
+  const inserts = [];
+  let changed = 0;
+
+  for (const step of planned) {
+    const stored = byKey.get(step.key);
+    if (!stored) {
+      const id = newId();
+      inserts.push({ tenant_id: tenantId, id, plan_id: plan.id, ...stepColumns(step), created_at: now, updated_at: now });
+      audit.push(stepAudit(actor, 'step.planned', id, step));
+      continue;
+    }
+    if (!REPLANNABLE_STATUSES.includes(stored.status as StepStatus)) continue;
+    const moved = stored.due_at.getTime() !== step.dueAt.getTime() || stored.status !== step.status || stored.channel !== step.channel;
+    await updateStep(trx, tenantId, stored.id, stepColumns(step) as StepChanges, now);
+    if (moved) {
+      changed += 1;
+      audit.push(stepAudit(actor, 'step.replanned', stored.id, step, { from: { status: stored.status, dueAt: stored.due_at.toISOString() } }));
+    }
+  }
+  for (const stored of existing) {
+    if (plannedKeys.has(stored.key) || !REPLANNABLE_STATUSES.includes(stored.status as StepStatus) || stored.status === 'skipped') continue;
+    await updateStep(trx, tenantId, stored.id, { status: 'cancelled', reason: 'no_longer_planned' }, now);
+    changed += 1;
+    audit.push({ actor, action: 'step.cancelled', entityType: 'follow_up_step', entityId: stored.id, data: { from: stored.status, reason: 'no_longer_planned' } });
+  }
+  await insertSteps(trx, inserts);
+  return { audit, changed: changed + inserts.length };
+}
+
+/** A plan whose steps are all settled is complete; one that gains pending steps again is active. */
+async function settlePlanStatus(trx: Kysely<Database>, tenantId: string, plan: FollowUpPlanRow, actor: string, now: Date): Promise<NewAuditEvent[]> {
+  if (plan.status !== 'active' && plan.status !== 'completed') return [];
+  const steps = await findStepsByPlanIds(trx, tenantId, [plan.id]);
+  const pending = steps.some((step) => PENDING_STATUSES.includes(step.status as StepStatus));
+  const next = pending ? 'active' : 'completed';
+  if (next === plan.status) return [];
+  await updatePlanStatus(trx, tenantId, plan.id, next, null, now);
+  return [{ actor, action: next === 'completed' ? 'plan.completed' : 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, to: next } }];
+}
+
+/** Creates the plan of a newly scheduled interview, with every step it plans (in the caller's transaction). */
+export async function createPlanForInterview(
+  trx: Kysely<Database>,
+  tenantId: string,
+  actor: string,
+  facts: InterviewFacts,
+  policy: PolicyDocument,
+  now: Date,
+): Promise<FollowUpPlanRow> {
+  const plan = await insertPlan(trx, { tenant_id: tenantId, id: newId(), interview_id: facts.id, created_at: now, updated_at: now });
+  const planned = buildPlan(await planInput([], facts, policy, 'active'), now);
+  const { audit } = await syncSteps(trx, tenantId, plan, [], planned, actor, now);
+  audit.unshift({ actor, action: 'plan.created', entityType: 'follow_up_plan', entityId: plan.id, data: { interviewId: facts.id, steps: planned.length } });
+  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)));
+  await insertAuditEvents(trx, tenantId, audit);
+  return plan;
+}
+
+/** S4: a rescheduled interview recomputes every step that has not gone out yet. */
+export async function replanInterview(
+  trx: Kysely<Database>,
+  tenantId: string,
+  actor: string,
+  facts: InterviewFacts,
+  now: Date,
+  cause: string,
+): Promise<void> {
+  const plan = await findPlanByInterviewForUpdate(trx, tenantId, facts.id);
+  if (!plan || plan.status === 'cancelled') return;
+  const policy = (await loadPolicy(trx, tenantId)).document;
+  const existing = await findStepsByPlanIds(trx, tenantId, [plan.id]);
+  const planned = buildPlan(await planInput(existing, facts, policy, plan.status as PlanStatus), now);
+  const { audit, changed } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now);
+  audit.unshift({ actor, action: 'plan.recomputed', entityType: 'follow_up_plan', entityId: plan.id, data: { cause, stepsChanged: changed } });
+  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)));
+  await insertAuditEvents(trx, tenantId, audit);
+}
+
+/** Cancels a plan and every step still pending (S4 cancelled interview, S3 withdrawal, by hand). */
+export async function cancelPlanSteps(
+  trx: Kysely<Database>,
+  tenantId: string,
+  actor: string,
+  plan: FollowUpPlanRow,
+  reason: string,
+  now: Date,
+): Promise<FollowUpPlanRow> {
+  const steps = await findStepsByPlanIds(trx, tenantId, [plan.id]);
+  const audit: NewAuditEvent[] = [];
+  for (const step of steps) {
+    if (!PENDING_STATUSES.includes(step.status as StepStatus)) continue;
+    await updateStep(trx, tenantId, step.id, { status: 'cancelled', reason }, now);
+    audit.push({ actor, action: 'step.cancelled', entityType: 'follow_up_step', entityId: step.id, data: { from: step.status, reason } });
+  }
+  const cancelled = await updatePlanStatus(trx, tenantId, plan.id, 'cancelled', reason, now);
+  audit.unshift({ actor, action: 'plan.cancelled', entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, reason, stepsCancelled: audit.length } });
+  await insertAuditEvents(trx, tenantId, audit);
+  return cancelled;
+}
+
+// ------------------------------------------------------------------------------------------
+// Use-cases and reads.
+
+/** For a tenant whose policy has `autoPlan: false`: plan an interview when the partner says so. */
+export async function createFollowUpPlan(ctx: ServiceContext, caller: Caller, interviewId: string): Promise<FollowUpPlanView> {
+  requireScope(caller, 'followups:write');
+  if (!isId(interviewId)) throw notFound('interview', interviewId);
+  const now = ctx.clock();
+  return ctx.db.transaction().execute(async (trx) => {
+    const facts = await loadInterviewFacts(trx, caller.tenantId, interviewId);
+    if (!facts) throw notFound('interview', interviewId);
+    if (facts.status === 'cancelled') throw conflict(`interview ${interviewId} is cancelled`);
+    if (await findPlanByInterviewForUpdate(trx, caller.tenantId, interviewId)) throw conflict(`interview ${interviewId} already has a follow-up plan`);
+    const policy = (await loadPolicy(trx, caller.tenantId)).document;
+    const plan = await createPlanForInterview(trx, caller.tenantId, caller.sub, facts, policy, now);
+    return toPlanView((await findPlansByIds(trx, caller.tenantId, [plan.id]))[0]!);
+  });
+}
+
+export async function getPlan(ctx: ServiceContext, caller: Caller, id: string): Promise<FollowUpPlanView> {
+  requireScope(caller, 'followups:read');
+  const [row] = isId(id) ? await findPlansByIds(ctx.db, caller.tenantId, [id]) : [];
+  if (!row) throw notFound('follow-up plan', id);
+  return toPlanView(row);
+}
+
+/** Loader batch: the plan of each interview (null when it has none). */
+export async function getPlansByInterviewIds(ctx: ServiceContext, caller: Caller, interviewIds: readonly string[]): Promise<Array<FollowUpPlanView | null>> {
+  const rows = await findPlansByInterviewIds(ctx.db, caller.tenantId, interviewIds.filter(isId));
+  const byInterview = new Map(rows.map((row) => [row.interview_id, toPlanView(row)]));
+  return interviewIds.map((id) => byInterview.get(id) ?? null);
+}
+
+/** Loader batch: plans by id. */
+export async function getPlansByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<FollowUpPlanView | null>> {
+  const rows = await findPlansByIds(ctx.db, caller.tenantId, ids.filter(isId));
+  const byId = new Map(rows.map((row) => [row.id, toPlanView(row)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** Loader batch: the steps of each plan, in due order. */
+export async function getStepsByPlanIds(ctx: ServiceContext, caller: Caller, planIds: readonly string[]): Promise<FollowUpStepView[][]> {
+  const rows = await findStepsByPlanIds(ctx.db, caller.tenantId, planIds.filter(isId));
+  const grouped = new Map<string, FollowUpStepView[]>();
+  for (const row of rows) grouped.set(row.plan_id, [...(grouped.get(row.plan_id) ?? []), toStepView(row)]);
+  return planIds.map((id) => grouped.get(id) ?? []);
+}
+
+export interface StepFilterInput {
+  status?: readonly string[] | null;
+  kind?: readonly string[] | null;
+  dueBefore?: Date | null;
+  planId?: string | null;
+}
+
+export async function listStepsPage(ctx: ServiceContext, caller: Caller, request: PageRequest, filter: StepFilterInput = {}): Promise<Page<FollowUpStepView>> {
+  requireScope(caller, 'followups:read');
+  const window = timePageWindow(request);
+  if (filter.planId != null && !isId(filter.planId)) return toPage([], window.size, toStepView);
+  const rows = await listSteps(ctx.db, caller.tenantId, { limit: window.limit, after: window.after }, {
+    statuses: filter.status?.map((status) => status.toLowerCase()),
+    kinds: filter.kind?.map((kind) => kind.toLowerCase()),
+    dueBefore: filter.dueBefore ?? undefined,
+    planId: filter.planId ?? undefined,
+  });
+  return toPage(rows, window.size, toStepView, (row) => encodeTimeCursor({ at: row.due_at, id: row.id }));
+}
+
+/**
+ * The schedule the engine will follow from now if nothing else happens, computed the same way
+ * as the stored plan and written nowhere. An interview without a plan yet previews the plan it
+ * would get.
+ */
+export async function previewFollowUpPlan(ctx: ServiceContext, caller: Caller, interviewId: string): Promise<PlannedStep[]> {
+  requireScope(caller, 'followups:read');
+  if (!isId(interviewId)) throw notFound('interview', interviewId);
+  const facts = await loadInterviewFacts(ctx.db, caller.tenantId, interviewId);
+  if (!facts) throw notFound('interview', interviewId);
+  const policy = (await loadPolicy(ctx.db, caller.tenantId)).document;
+  const [plan] = await findPlansByInterviewIds(ctx.db, caller.tenantId, [interviewId]);
+  const steps = plan ? await findStepsByPlanIds(ctx.db, caller.tenantId, [plan.id]) : [];
+  return buildPlan(await planInput(steps, facts, policy, (plan?.status ?? 'active') as PlanStatus), ctx.clock());
+}
+
+export function toPlanView(row: FollowUpPlanRow): FollowUpPlanView {
+  return {
+    id: row.id,
+    interviewId: row.interview_id,
+    status: row.status as PlanStatus,
+    statusReason: row.status_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toStepView(row: FollowUpStepRow): FollowUpStepView {
+  return {
+    id: row.id,
+    planId: row.plan_id,
+    key: row.key,
+    kind: row.kind as StepKind,
+    channel: row.channel as Channel,
+    status: row.status as StepStatus,
+    reason: row.reason,
+    recipient: {
+      interviewerId: row.recipient_interviewer_id,
+      name: row.recipient_name,
+      email: row.recipient_email,
+      phone: row.recipient_phone,
+      timezone: row.recipient_timezone,
+    },
+    dueAt: row.due_at,
+    windowEndsAt: row.window_ends_at,
+    decisions: row.decisions as RuleResult[],
+    late: row.late,
+    sentAt: row.sent_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
