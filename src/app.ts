@@ -7,8 +7,10 @@ import { auth } from './http/auth.js';
 import { installRestErrorHandler } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { openapi } from './http/openapi.js';
+import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import type { ServiceContext } from './services/context.js';
+import { createEnglishSpellChecker } from './services/spell-checker.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -29,13 +31,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
   }) as unknown as FastifyInstance;
-  const services: ServiceContext = { db: options.db, clock: options.clock ?? (() => new Date()) };
+  const services: ServiceContext = { db: options.db, clock: options.clock ?? (() => new Date()), spell: createEnglishSpellChecker() };
 
   installRestErrorHandler(app);
   await app.register(openapi);
   await app.register(auth, { secret: options.jwtSecret, db: options.db });
   await app.register(healthRoutes, { db: options.db });
   await app.register(v1InterviewRoutes, { services });
+  await app.register(v1EventRoutes, { services });
   await app.register(graphqlRoutes, { services, graphiql: options.graphiql ?? false });
   return app;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -24,6 +25,7 @@ export interface Config {
   production: boolean;
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
+  worker: { batchSize: number; leaseMs: number; sendConcurrency: number };
 }
 
 const envSchema = z.object({
@@ -38,6 +40,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
   MAIL_DOMAIN: z.string().min(1).default('afterview.localhost'),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -60,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
     mailDomain: e.MAIL_DOMAIN,
+    worker: { batchSize: e.WORKER_BATCH_SIZE, leaseMs: e.WORKER_LEASE_SECONDS * 1000, sendConcurrency: e.WORKER_SEND_CONCURRENCY },
   };
 }
 
@@ -75,6 +81,11 @@ export interface JwtSecret {
  * CLI prints stay valid for the server and across restarts. In memory it lives as long as
  * the process.
  */
+/** Where .eml files go without SMTP_URL: beside the data, or a temporary folder for memory://. */
+export function outboxDirectory(config: Config): string {
+  return config.dataDir === 'memory://' ? path.join(os.tmpdir(), 'afterview-outbox') : path.join(config.dataDir, 'outbox');
+}
+
 export function resolveJwtSecret(config: Config): JwtSecret {
   if (config.jwtSecret) return { secret: config.jwtSecret, origin: 'environment' };
   if (config.dataDir === 'memory://') return { secret: randomBytes(32).toString('base64url'), origin: 'generated' };

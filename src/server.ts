@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
-import { loadConfig, resolveJwtSecret, type RunMode } from './config.js';
+import { loadConfig, outboxDirectory, resolveJwtSecret, type RunMode } from './config.js';
 import { DataDirectoryLockedError, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { ensureDevelopmentTenant } from './services/development.js';
-import { startWorker, type WorkerHandle } from './worker/worker.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
+import { createEnglishSpellChecker } from './services/spell-checker.js';
+import { closeWebhookAgents } from './webhooks/http-delivery.js';
 import { runWorkerTick } from './worker/tick.js';
+import { startWorker, type WorkerHandle } from './worker/worker.js';
 
 // The process: open the database, migrate, listen and/or run the worker, and close it all
 // cleanly on SIGTERM. Everything else is built by buildApp() and the worker module.
@@ -56,12 +59,13 @@ async function main(): Promise<void> {
     }
   }
 
+  let mailer: Mailer | undefined;
   if (mode !== 'api') {
-    worker = startWorker({
-      schedule: config.workerCron,
-      log: log.child({ component: 'worker' }),
-      tick: (signal) => runWorkerTick({ db: database.db, log: log.child({ component: 'worker' }), signal }),
-    });
+    const workerLog = log.child({ component: 'worker' });
+    mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: outboxDirectory(config), log: workerLog, closeGraceMs: 5_000 });
+    const deps = { db: database.db, mailer, spell: createEnglishSpellChecker(), clock: () => new Date(), log: workerLog, settings: config.worker };
+    worker = startWorker({ schedule: config.workerCron, log: workerLog, tick: (signal) => runWorkerTick(deps, signal) });
+    log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');
   }
 
   let closing = false;
@@ -75,6 +79,8 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     await worker?.stop();
+    await mailer?.close();
+    await closeWebhookAgents();
     await app?.close();
     await database.close();
     log.info('stopped');

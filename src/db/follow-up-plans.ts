@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, FollowUpPlanRow, FollowUpStepRow, NewFollowUpStep } from './schema.js';
 
 export async function insertPlan(
@@ -126,4 +126,59 @@ export async function listSteps(
   if (filter.dueBefore) query = query.where('due_at', '<', filter.dueBefore);
   if (filter.planId) query = query.where('plan_id', '=', filter.planId);
   return query.orderBy('due_at').orderBy('id').limit(page.limit).execute();
+}
+
+/**
+ * Claims steps due by `now` across tenants, a fair share per tenant, locking them for the
+ * caller's transaction. The partial index on scheduled steps' due time (per tenant) makes this
+ * cost what is due, not what is stored; SKIP LOCKED lets several workers share the work.
+ */
+export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: number): Promise<FollowUpStepRow[]> {
+  const result = await sql<FollowUpStepRow>`
+    SELECT due.*
+    FROM tenants AS t
+    CROSS JOIN LATERAL (
+      SELECT * FROM follow_up_steps
+      WHERE tenant_id = t.tenant_id AND status = 'scheduled' AND due_at <= ${now}
+      ORDER BY due_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ) AS due
+    LIMIT ${limit}`.execute(db);
+  return result.rows;
+}
+
+export async function setStepStatusForPlan(
+  db: Kysely<Database>,
+  tenantId: string,
+  planId: string,
+  from: string,
+  to: string,
+  now: Date,
+): Promise<FollowUpStepRow[]> {
+  return db
+    .updateTable('follow_up_steps')
+    .set({ status: to, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('plan_id', '=', planId)
+    .where('status', '=', from)
+    .returningAll()
+    .execute();
+}
+
+export async function findStepForUpdate(db: Kysely<Database>, tenantId: string, id: string): Promise<FollowUpStepRow | undefined> {
+  return db.selectFrom('follow_up_steps').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Locks plans for the rest of the transaction, in id order. Every use-case that changes a
+ * plan's steps takes its plan's lock first, so their writes serialise per plan. The worker
+ * passes `skipLocked`: it never waits for a plan someone else is changing, it leaves those
+ * steps for its next batch — which is also what keeps it out of deadlocks.
+ */
+export async function lockPlans(db: Kysely<Database>, tenantId: string, ids: readonly string[], options: { skipLocked: boolean }): Promise<FollowUpPlanRow[]> {
+  if (ids.length === 0) return [];
+  let query = db.selectFrom('follow_up_plans').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).orderBy('id').forUpdate();
+  if (options.skipLocked) query = query.skipLocked();
+  return query.execute();
 }

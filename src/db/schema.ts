@@ -127,6 +127,95 @@ export interface FollowUpStepsTable {
   updated_at: Timestamp;
 }
 
+export interface MessagesTable {
+  tenant_id: string;
+  id: string;
+  step_id: string;
+  plan_id: string;
+  kind: string;
+  channel: string;
+  status: string;
+  to_name: string;
+  to_address: string | null;
+  from_name: string;
+  from_address: string;
+  reply_to_name: string;
+  reply_to_address: string;
+  subject: string;
+  body: string;
+  message_id_header: string;
+  in_reply_to: string | null;
+  references_header: Json<string[]>;
+  lint_findings: Json<Array<{ rule: string; level: string; detail: string }>>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  sent_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RepliesTable {
+  tenant_id: string;
+  id: string;
+  interview_id: string;
+  from_email: string;
+  from_name: string | null;
+  received_at: Date;
+  raises_concerns: boolean;
+  created_at: Timestamp;
+}
+
+export interface SuppressionsTable {
+  tenant_id: string;
+  address: string;
+  reason: string;
+  detail: string | null;
+  created_at: Timestamp;
+}
+
+export interface WebhookEndpointsTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  events: Json<string[]>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  status: Generated<string>;
+  status_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  payload: Json<{ type: string; timestamp: string; data: Record<string, unknown> }>;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  delivered_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookAttemptsTable {
+  tenant_id: string;
+  id: string;
+  delivery_id: string;
+  attempted_at: Date;
+  outcome: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   policies: PoliciesTable;
@@ -137,6 +226,12 @@ export interface Database {
   audit_events: AuditEventsTable;
   follow_up_plans: FollowUpPlansTable;
   follow_up_steps: FollowUpStepsTable;
+  messages: MessagesTable;
+  replies: RepliesTable;
+  suppressions: SuppressionsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -152,3 +247,9 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export type FollowUpPlanRow = Selectable<FollowUpPlansTable>;
 export type FollowUpStepRow = Selectable<FollowUpStepsTable>;
 export type NewFollowUpStep = Insertable<FollowUpStepsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type ReplyRow = Selectable<RepliesTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;

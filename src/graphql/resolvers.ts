@@ -32,6 +32,16 @@ import {
   previewFollowUpPlan,
 } from '../services/follow-up-plans.js';
 import { getPolicy, updatePolicy } from '../services/policies.js';
+import {
+  cancelFollowUpPlan,
+  markStepDelivered,
+  pauseFollowUpPlan,
+  recordOutcome,
+  recordReply,
+  resumeFollowUpPlan,
+} from '../services/follow-up-events.js';
+import { approveMessage, discardMessage, getMessage, getMessagesByStepIds, listMessagesPage, type MessageView } from '../services/messages.js';
+import { getStepsByIds } from '../services/follow-up-plans.js';
 import type { Page } from '../services/pagination.js';
 import type { GraphQLContext } from './context.js';
 import type { Resolvers } from './generated/resolvers-types.js';
@@ -74,6 +84,9 @@ export const resolvers: Resolvers = {
       toConnection(await listStepsPage(services, caller, { first, after }, filter ?? {})),
     previewFollowUpPlan: (_root, { interviewId }, { services, caller }) => previewFollowUpPlan(services, caller, interviewId),
     policy: (_root, _args, { services, caller }) => getPolicy(services, caller),
+    message: (_root, { id }, { services, caller }) => getMessage(services, caller, id),
+    messages: async (_root, { first, after, filter }, { services, caller }) =>
+      toConnection(await listMessagesPage(services, caller, { first, after }, filter ?? {})),
   },
 
   Mutation: {
@@ -84,6 +97,14 @@ export const resolvers: Resolvers = {
     cancelInterview: (_root, { id }, { services, caller }) => cancelInterview(services, caller, id),
     createFollowUpPlan: (_root, { interviewId }, { services, caller }) => createFollowUpPlan(services, caller, interviewId),
     updatePolicy: (_root, { document }, { services, caller }) => updatePolicy(services, caller, document),
+    recordReply: (_root, { input }, { services, caller }) => recordReply(services, caller, input),
+    recordOutcome: (_root, args, { services, caller }) => recordOutcome(services, caller, args),
+    approveMessage: (_root, { id, subject, body }, { services, caller }) => approveMessage(services, caller, id, { subject, body }),
+    discardMessage: (_root, { id }, { services, caller }) => discardMessage(services, caller, id),
+    pauseFollowUpPlan: (_root, { id }, { services, caller }) => pauseFollowUpPlan(services, caller, id),
+    resumeFollowUpPlan: (_root, { id }, { services, caller }) => resumeFollowUpPlan(services, caller, id),
+    cancelFollowUpPlan: (_root, { id, reason }, { services, caller }) => cancelFollowUpPlan(services, caller, id, reason),
+    markStepDelivered: (_root, { id }, { services, caller }) => markStepDelivered(services, caller, id),
   },
 
   Candidate: {
@@ -113,7 +134,8 @@ export const resolvers: Resolvers = {
   FollowUpStep: {
     kind: (step) => upper(step.kind),
     channel: (step) => upper(step.channel),
-    status: (step) => upper(step.status),
+    // A paused plan's waiting steps are still scheduled, as far as a partner is concerned.
+    status: (step) => (step.status === 'paused' ? 'SCHEDULED' : upper(step.status)),
   },
 
   PlannedStep: {
@@ -126,7 +148,33 @@ export const resolvers: Resolvers = {
   RuleResult: {
     outcome: (result) => upper(result.outcome),
   },
+
+  LintFinding: {
+    level: (finding) => upper(finding.level),
+  },
+
+  Message: {
+    status: (message) => upper(message.status),
+    channel: (message) => upper(message.channel),
+    to: (message) => message.to.address,
+    toName: (message) => message.to.name,
+    from: (message) => mailbox(message.from),
+    replyTo: (message) => mailbox(message.replyTo),
+  },
+
+  Reply: {
+    interview: (reply, _args, { services, caller }) => getInterview(services, caller, reply.interviewId),
+    cancelledSteps: async (reply, _args, { services, caller }) =>
+      present('follow-up step', reply.cancelledStepIds, await getStepsByIds(services, caller, reply.cancelledStepIds)),
+    respondToConcernsStep: async (reply, _args, { services, caller }) =>
+      reply.respondToConcernsStepId ? (await getStepsByIds(services, caller, [reply.respondToConcernsStepId]))[0] ?? null : null,
+  },
 };
+
+/** A mailbox as a header shows it: "Name" <address>. */
+function mailbox({ name, address }: MessageView['from']): string {
+  return `"${name.replaceAll('"', "'")}" <${address}>`;
+}
 
 type LoaderQuery<Parent> = Array<{ obj: Parent; params: unknown }>;
 
@@ -172,6 +220,15 @@ export const loaders: MercuriusLoaders<GraphQLContext> = {
     async plan(queries: LoaderQuery<FollowUpStepView>, { services, caller }) {
       const ids = queries.map(({ obj }) => obj.planId);
       return present('follow-up plan', ids, await getPlansByIds(services, caller, ids));
+    },
+    async message(queries: LoaderQuery<FollowUpStepView>, { services, caller }) {
+      return getMessagesByStepIds(services, caller, queries.map(({ obj }) => obj.id));
+    },
+  },
+  Message: {
+    async step(queries: LoaderQuery<MessageView>, { services, caller }) {
+      const ids = queries.map(({ obj }) => obj.stepId);
+      return present('follow-up step', ids, await getStepsByIds(services, caller, ids));
     },
   },
 };

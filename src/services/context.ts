@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { SpellChecker } from '../domain/lint.js';
 import { ServiceError } from './errors.js';
 
 /** What every use-case needs from the outside world; tests pass a fixed clock. */
 export interface ServiceContext {
   db: Kysely<Database>;
   clock: () => Date;
+  /** The English dictionary lint checks spelling with (L7), loaded once per process. */
+  spell: SpellChecker;
 }
 
 export type Scope = 'followups:read' | 'followups:write' | 'policy:admin';

@@ -4,6 +4,7 @@ import {
   findPlanByInterviewForUpdate,
   findPlansByIds,
   findPlansByInterviewIds,
+  findStepsByIds,
   findStepsByPlanIds,
   insertPlan,
   insertSteps,
@@ -13,6 +14,7 @@ import {
   updateStep,
 } from '../db/follow-up-plans.js';
 import { isId, newId } from '../db/ids.js';
+import { cancelUnsentMessagesOfSteps } from '../db/messages.js';
 import type { Database, FollowUpPlanRow, FollowUpStepRow } from '../db/schema.js';
 import { buildPlan } from '../domain/plan-builder.js';
 import type { PolicyDocument } from '../domain/policy-document.js';
@@ -32,10 +34,11 @@ import { loadInterviewFacts } from './interview-facts.js';
 import { encodeTimeCursor, type Page, type PageRequest, timePageWindow, toPage } from './pagination.js';
 import { loadPolicy } from './policies.js';
 
-export type StepStatus = 'scheduled' | 'awaiting_approval' | 'needs_review' | 'queued' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+/** `paused`: a scheduled step of a paused plan, out of the worker's way (shown as SCHEDULED). */
+export type StepStatus = 'scheduled' | 'paused' | 'awaiting_approval' | 'needs_review' | 'queued' | 'sent' | 'failed' | 'skipped' | 'cancelled';
 
 /** Steps still to be acted on; a plan with none left is complete. */
-export const PENDING_STATUSES: readonly StepStatus[] = ['scheduled', 'awaiting_approval', 'needs_review', 'queued'];
+export const PENDING_STATUSES: readonly StepStatus[] = ['scheduled', 'paused', 'awaiting_approval', 'needs_review', 'queued'];
 /** Steps a recomputation may move or drop: nothing has left the building for them yet. */
 const REPLANNABLE_STATUSES: readonly StepStatus[] = ['scheduled', 'skipped'];
 
@@ -166,14 +169,24 @@ async function syncSteps(
 }
 
 /** A plan whose steps are all settled is complete; one that gains pending steps again is active. */
-async function settlePlanStatus(trx: Kysely<Database>, tenantId: string, plan: FollowUpPlanRow, actor: string, now: Date): Promise<NewAuditEvent[]> {
-  if (plan.status !== 'active' && plan.status !== 'completed') return [];
+export async function settlePlanStatus(
+  trx: Kysely<Database>,
+  tenantId: string,
+  plan: FollowUpPlanRow,
+  actor: string,
+  now: Date,
+): Promise<{ audit: NewAuditEvent[]; completed: boolean }> {
+  if (plan.status !== 'active' && plan.status !== 'completed') return { audit: [], completed: false };
   const steps = await findStepsByPlanIds(trx, tenantId, [plan.id]);
   const pending = steps.some((step) => PENDING_STATUSES.includes(step.status as StepStatus));
   const next = pending ? 'active' : 'completed';
-  if (next === plan.status) return [];
+  if (next === plan.status) return { audit: [], completed: false };
   await updatePlanStatus(trx, tenantId, plan.id, next, null, now);
-  return [{ actor, action: next === 'completed' ? 'plan.completed' : 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, to: next } }];
+  const action = next === 'completed' ? 'plan.completed' : 'plan.reopened';
+  return {
+    audit: [{ actor, action, entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, to: next } }],
+    completed: next === 'completed',
+  };
 }
 
 /** Creates the plan of a newly scheduled interview, with every step it plans (in the caller's transaction). */
@@ -189,7 +202,7 @@ export async function createPlanForInterview(
   const planned = buildPlan(await planInput([], facts, policy, 'active'), now);
   const { audit } = await syncSteps(trx, tenantId, plan, [], planned, actor, now);
   audit.unshift({ actor, action: 'plan.created', entityType: 'follow_up_plan', entityId: plan.id, data: { interviewId: facts.id, steps: planned.length } });
-  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)));
+  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)).audit);
   await insertAuditEvents(trx, tenantId, audit);
   return plan;
 }
@@ -210,7 +223,7 @@ export async function replanInterview(
   const planned = buildPlan(await planInput(existing, facts, policy, plan.status as PlanStatus), now);
   const { audit, changed } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now);
   audit.unshift({ actor, action: 'plan.recomputed', entityType: 'follow_up_plan', entityId: plan.id, data: { cause, stepsChanged: changed } });
-  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)));
+  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)).audit);
   await insertAuditEvents(trx, tenantId, audit);
 }
 
@@ -225,11 +238,15 @@ export async function cancelPlanSteps(
 ): Promise<FollowUpPlanRow> {
   const steps = await findStepsByPlanIds(trx, tenantId, [plan.id]);
   const audit: NewAuditEvent[] = [];
+  const cancelledSteps: string[] = [];
   for (const step of steps) {
     if (!PENDING_STATUSES.includes(step.status as StepStatus)) continue;
     await updateStep(trx, tenantId, step.id, { status: 'cancelled', reason }, now);
+    cancelledSteps.push(step.id);
     audit.push({ actor, action: 'step.cancelled', entityType: 'follow_up_step', entityId: step.id, data: { from: step.status, reason } });
   }
+  // Messages already on their way (being sent this instant) cannot be called back; the rest stop.
+  await cancelUnsentMessagesOfSteps(trx, tenantId, cancelledSteps, now);
   const cancelled = await updatePlanStatus(trx, tenantId, plan.id, 'cancelled', reason, now);
   audit.unshift({ actor, action: 'plan.cancelled', entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, reason, stepsCancelled: audit.length } });
   await insertAuditEvents(trx, tenantId, audit);
@@ -284,6 +301,13 @@ export async function getStepsByPlanIds(ctx: ServiceContext, caller: Caller, pla
   return planIds.map((id) => grouped.get(id) ?? []);
 }
 
+/** Steps by id, in the order asked (null where missing); the loaders' and replies' batch. */
+export async function getStepsByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<FollowUpStepView | null>> {
+  const rows = await findStepsByIds(ctx.db, caller.tenantId, ids.filter(isId));
+  const byId = new Map(rows.map((row) => [row.id, toStepView(row)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
 export interface StepFilterInput {
   status?: readonly string[] | null;
   kind?: readonly string[] | null;
@@ -296,7 +320,7 @@ export async function listStepsPage(ctx: ServiceContext, caller: Caller, request
   const window = timePageWindow(request);
   if (filter.planId != null && !isId(filter.planId)) return toPage([], window.size, toStepView);
   const rows = await listSteps(ctx.db, caller.tenantId, { limit: window.limit, after: window.after }, {
-    statuses: filter.status?.map((status) => status.toLowerCase()),
+    statuses: filter.status?.flatMap((status) => (status === 'SCHEDULED' ? ['scheduled', 'paused'] : [status.toLowerCase()])),
     kinds: filter.kind?.map((kind) => kind.toLowerCase()),
     dueBefore: filter.dueBefore ?? undefined,
     planId: filter.planId ?? undefined,

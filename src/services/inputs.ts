@@ -163,3 +163,17 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
   const field = parts.map(String).join('.') || 'input';
   throw badInput(field, issue.message);
 }
+
+export const recordReplySchema = z.strictObject({
+  interviewId: id,
+  fromEmail: email,
+  fromName: line(LIMITS.name).nullish(),
+  receivedAt: instant.nullish(),
+  raisesConcerns: z.boolean().nullish(),
+});
+export type RecordReplyInput = z.output<typeof recordReplySchema>;
+
+export const recordOutcomeSchema = z.strictObject({
+  interviewId: id,
+  outcome: lowerEnum(OUTCOMES),
+});

@@ -1,12 +1,62 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
+import type { SpellChecker } from '../domain/lint.js';
+import type { Mailer } from '../mail/mailer.js';
+import { dispatchDueMessages } from '../services/message-dispatch.js';
+import { evaluateDueSteps } from '../services/step-evaluation.js';
+
+export interface WorkerSettings {
+  /** Steps evaluated, or messages claimed, per transaction. */
+  batchSize: number;
+  /** How long a claimed message is ours before another worker may take it over. */
+  leaseMs: number;
+  /** Sends in flight at once per process. */
+  sendConcurrency: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { batchSize: 200, leaseMs: 120_000, sendConcurrency: 10 };
 
 export interface TickDependencies {
   db: Kysely<Database>;
+  mailer: Mailer;
+  spell: SpellChecker;
+  clock: () => Date;
   log: Logger;
-  signal: AbortSignal;
+  settings: WorkerSettings;
 }
 
-/** One worker tick. Delivery (claiming due steps, sending, webhooks) plugs in here. */
-export async function runWorkerTick(_deps: TickDependencies): Promise<void> {}
+/**
+ * One worker tick: evaluate every step that has fallen due, then send every message that may
+ * go, batch after batch until nothing is left or the process is asked to stop.
+ */
+export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  const { db, log, settings } = deps;
+  for (;;) {
+    if (signal.aborted) return;
+    const batch = await evaluateDueSteps(db, {
+      now: deps.clock(),
+      batchSize: settings.batchSize,
+      spell: deps.spell,
+      onStepError: (stepId, error) => log.error({ stepId, errName: (error as Error).name, stack: (error as Error).stack }, 'step evaluation failed'),
+    });
+    if (batch.claimed > 0) log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
+    // A short batch means nothing more is due; a batch all of whose plans were busy elsewhere
+    // waits for the next tick rather than spinning on the same rows.
+    if (batch.claimed < settings.batchSize || batch.evaluated === 0) break;
+  }
+  for (;;) {
+    if (signal.aborted) return;
+    const batch = await dispatchDueMessages(db, {
+      mailer: deps.mailer,
+      clock: deps.clock,
+      log,
+      batchSize: settings.batchSize,
+      leaseMs: settings.leaseMs,
+      concurrency: settings.sendConcurrency,
+      signal,
+    });
+    if (batch.claimed > 0) log.info(batch, 'messages dispatched');
+    if (batch.claimed < settings.batchSize) break;
+  }
+}

@@ -5,8 +5,10 @@ import type { CandidateView } from '../../services/candidates.js';
 import type { InterviewView, InterviewerView, CompanyView } from '../../services/interviews.js';
 import type { AuditEventView } from '../../services/audit.js';
 import type { FollowUpPlanView, FollowUpStepView } from '../../services/follow-up-plans.js';
-import type { PlannedStep as DomainPlannedStep, RuleResult as DomainRuleResult, Recipient as DomainRecipient } from '../../domain/types.js';
+import type { PlannedStep as DomainPlannedStep, RuleResult as DomainRuleResult, Recipient as DomainRecipient, LintFinding as DomainLintFinding } from '../../domain/types.js';
 import type { PolicyView } from '../../services/policies.js';
+import type { MessageView } from '../../services/messages.js';
+import type { ReplyView } from '../../services/follow-up-events.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -148,6 +150,8 @@ export type FollowUpStep = {
   kind: StepKind;
   /** A thank-you sent after its on-time deadline but within the grace period (T1). */
   late: Scalars['Boolean']['output'];
+  /** The message written for this step, once it fell due (null before). */
+  message?: Maybe<Message>;
   plan: FollowUpPlan;
   /** Why the step was skipped, cancelled or held, e.g. window_missed, employer_replied, company_opt_out. */
   reason?: Maybe<Scalars['String']['output']>;
@@ -257,17 +261,118 @@ export type InterviewerInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A content rule's finding on a message (L1…L11). An ERROR holds the message for review. */
+export type LintFinding = {
+  __typename?: 'LintFinding';
+  detail: Scalars['String']['output'];
+  level: LintLevel;
+  rule: Scalars['String']['output'];
+};
+
+export type LintLevel =
+  | 'ERROR'
+  | 'WARNING';
+
+export type Message = {
+  __typename?: 'Message';
+  attempts: Scalars['Int']['output'];
+  body: Scalars['String']['output'];
+  channel: Channel;
+  createdAt: Scalars['DateTime']['output'];
+  /** As it appears in the From header: "<Candidate> via <Tenant>" <tenant sending address>. */
+  from: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The Message-ID this one answers (a check-in threaded to the thank-you). */
+  inReplyTo?: Maybe<Scalars['String']['output']>;
+  lastError?: Maybe<Scalars['String']['output']>;
+  lintFindings: Array<LintFinding>;
+  /** Fixed when the message is written, so a re-send is recognisable downstream. */
+  messageIdHeader: Scalars['String']['output'];
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The candidate, so replies reach them. */
+  replyTo: Scalars['String']['output'];
+  sentAt?: Maybe<Scalars['DateTime']['output']>;
+  status: MessageStatus;
+  step: FollowUpStep;
+  subject: Scalars['String']['output'];
+  /** The recipient's address: an email, or a phone number for SMS and calls. */
+  to?: Maybe<Scalars['String']['output']>;
+  toName: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type MessageConnection = {
+  __typename?: 'MessageConnection';
+  edges: Array<MessageEdge>;
+  pageInfo: PageInfo;
+};
+
+export type MessageEdge = {
+  __typename?: 'MessageEdge';
+  cursor: Scalars['String']['output'];
+  node: Message;
+};
+
+export type MessageFilter = {
+  planId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<Array<MessageStatus>>;
+  stepId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/**
+ * HELD: waiting for the candidate's approval or review. QUEUED → SENDING → SENT, or RETRY after a
+ * transient failure, DEAD when it cannot be delivered. AWAITING_DELIVERY: handed to the partner
+ * (SMS, LinkedIn, call, handwritten) until markStepDelivered. DISCARDED by the candidate;
+ * CANCELLED when an event stopped its step before it went.
+ */
+export type MessageStatus =
+  | 'AWAITING_DELIVERY'
+  | 'CANCELLED'
+  | 'DEAD'
+  | 'DISCARDED'
+  | 'HELD'
+  | 'QUEUED'
+  | 'RETRY'
+  | 'SENDING'
+  | 'SENT';
+
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Releases a held message, optionally edited (an edit is linted again). Refused with CONFLICT when the step can no longer go, e.g. its window has passed. */
+  approveMessage: Message;
+  cancelFollowUpPlan: FollowUpPlan;
   cancelInterview: Interview;
   createCandidate: Candidate;
   /** Plans an interview by hand (for tenants whose policy has autoPlan off). */
   createFollowUpPlan: FollowUpPlan;
+  discardMessage: Message;
+  /** C4: the partner reports that a message it delivers (SMS, LinkedIn, call, handwritten note) went out. */
+  markStepDelivered: FollowUpStep;
+  pauseFollowUpPlan: FollowUpPlan;
+  /** S3: OFFER and HIRED stop the check-ins (a thank-you not yet sent still goes), REJECTED too (and may add a keep-in-touch note), WITHDRAWN ends the plan. */
+  recordOutcome: Interview;
+  /** S1/S2: a reply from the employer side stops the nudges; one raising concerns adds an answer for the candidate to write. */
+  recordReply: Reply;
   rescheduleInterview: Interview;
+  /** Resumes from now: waiting steps are timed afresh. */
+  resumeFollowUpPlan: FollowUpPlan;
   scheduleInterview: Interview;
   updateCandidate: Candidate;
   /** Merges the given JSON over the current policy (JSON Merge Patch, RFC 7386; null restores a default), validates it and stores it as a new version. */
   updatePolicy: Policy;
+};
+
+
+export type MutationApproveMessageArgs = {
+  body?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+  subject?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationCancelFollowUpPlanArgs = {
+  id: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -286,10 +391,41 @@ export type MutationCreateFollowUpPlanArgs = {
 };
 
 
+export type MutationDiscardMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkStepDeliveredArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationPauseFollowUpPlanArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRecordOutcomeArgs = {
+  interviewId: Scalars['ID']['input'];
+  outcome: Outcome;
+};
+
+
+export type MutationRecordReplyArgs = {
+  input: RecordReplyInput;
+};
+
+
 export type MutationRescheduleInterviewArgs = {
   endsAt: Scalars['DateTime']['input'];
   id: Scalars['ID']['input'];
   startsAt: Scalars['DateTime']['input'];
+};
+
+
+export type MutationResumeFollowUpPlanArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -362,6 +498,9 @@ export type Query = {
   interview?: Maybe<Interview>;
   /** At most 100 per page. */
   interviews: InterviewConnection;
+  message?: Maybe<Message>;
+  /** Messages in the order they were written. At most 100 per page. */
+  messages: MessageConnection;
   policy: Policy;
   /** The schedule the engine would follow from now if nothing else happens, computed as the worker computes it; nothing is written. */
   previewFollowUpPlan: Array<PlannedStep>;
@@ -411,6 +550,18 @@ export type QueryInterviewsArgs = {
 };
 
 
+export type QueryMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<MessageFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryPreviewFollowUpPlanArgs = {
   interviewId: Scalars['ID']['input'];
 };
@@ -425,6 +576,31 @@ export type Recipient = {
   phone?: Maybe<Scalars['PhoneNumber']['output']>;
   /** The zone whose business hours the step keeps (T2). */
   timezone?: Maybe<Scalars['TimeZone']['output']>;
+};
+
+export type RecordReplyInput = {
+  fromEmail: Scalars['EmailAddress']['input'];
+  fromName?: InputMaybe<Scalars['String']['input']>;
+  interviewId: Scalars['ID']['input'];
+  raisesConcerns?: InputMaybe<Scalars['Boolean']['input']>;
+  /** When the reply arrived (default: now). */
+  receivedAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type Reply = {
+  __typename?: 'Reply';
+  /** The pending check-ins this reply stopped. */
+  cancelledSteps: Array<FollowUpStep>;
+  fromEmail: Scalars['EmailAddress']['output'];
+  /** From anyone but the candidate: the employer side answered, so the nudges stopped (S1). */
+  fromEmployer: Scalars['Boolean']['output'];
+  fromName?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  interview: Interview;
+  raisesConcerns: Scalars['Boolean']['output'];
+  receivedAt: Scalars['DateTime']['output'];
+  /** S2: the answer the candidate is to write, held for review, when the reply raised concerns. */
+  respondToConcernsStep?: Maybe<FollowUpStep>;
 };
 
 /** PASS: the rule was checked and let the step through. ADJUST: it changed a time, a channel or marked the step late. BLOCK: it stopped, held, deferred or cancelled the step. */
@@ -589,6 +765,13 @@ export type ResolversTypes = {
   Interviewer: ResolverTypeWrapper<InterviewerView>;
   InterviewerInput: InterviewerInput;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LintFinding: ResolverTypeWrapper<DomainLintFinding>;
+  LintLevel: LintLevel;
+  Message: ResolverTypeWrapper<MessageView>;
+  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
+  MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  MessageFilter: MessageFilter;
+  MessageStatus: MessageStatus;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Outcome: Outcome;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -598,6 +781,8 @@ export type ResolversTypes = {
   Policy: ResolverTypeWrapper<PolicyView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Recipient: ResolverTypeWrapper<DomainRecipient>;
+  RecordReplyInput: RecordReplyInput;
+  Reply: ResolverTypeWrapper<ReplyView>;
   RuleOutcome: RuleOutcome;
   RuleResult: ResolverTypeWrapper<DomainRuleResult>;
   ScheduleInterviewInput: ScheduleInterviewInput;
@@ -636,6 +821,11 @@ export type ResolversParentTypes = {
   Interviewer: InterviewerView;
   InterviewerInput: InterviewerInput;
   JSON: Scalars['JSON']['output'];
+  LintFinding: DomainLintFinding;
+  Message: MessageView;
+  MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
+  MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
+  MessageFilter: MessageFilter;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   PhoneNumber: Scalars['PhoneNumber']['output'];
@@ -643,6 +833,8 @@ export type ResolversParentTypes = {
   Policy: PolicyView;
   Query: Record<PropertyKey, never>;
   Recipient: DomainRecipient;
+  RecordReplyInput: RecordReplyInput;
+  Reply: ReplyView;
   RuleResult: DomainRuleResult;
   ScheduleInterviewInput: ScheduleInterviewInput;
   String: Scalars['String']['output'];
@@ -729,6 +921,7 @@ export type FollowUpStepResolvers<ContextType = GraphQLContext, ParentType exten
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['StepKind'], ParentType, ContextType>;
   late?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   plan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   recipient?: Resolver<ResolversTypes['Recipient'], ParentType, ContextType>;
@@ -794,11 +987,57 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
+export type LintFindingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LintFinding'] = ResolversParentTypes['LintFinding']> = {
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['LintLevel'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MessageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  inReplyTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lintFindings?: Resolver<Array<ResolversTypes['LintFinding']>, ParentType, ContextType>;
+  messageIdHeader?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  replyTo?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
+  step?: Resolver<ResolversTypes['FollowUpStep'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  toName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type MessageConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['MessageEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type MessageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MessageEdge'] = ResolversParentTypes['MessageEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  approveMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationApproveMessageArgs, 'id'>>;
+  cancelFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCancelFollowUpPlanArgs, 'id'>>;
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
   createCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationCreateCandidateArgs, 'input'>>;
   createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
+  discardMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDiscardMessageArgs, 'id'>>;
+  markStepDelivered?: Resolver<ResolversTypes['FollowUpStep'], ParentType, ContextType, RequireFields<MutationMarkStepDeliveredArgs, 'id'>>;
+  pauseFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationPauseFollowUpPlanArgs, 'id'>>;
+  recordOutcome?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRecordOutcomeArgs, 'interviewId' | 'outcome'>>;
+  recordReply?: Resolver<ResolversTypes['Reply'], ParentType, ContextType, RequireFields<MutationRecordReplyArgs, 'input'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
+  resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
   scheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationScheduleInterviewArgs, 'input'>>;
   updateCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationUpdateCandidateArgs, 'id' | 'input'>>;
   updatePolicy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType, RequireFields<MutationUpdatePolicyArgs, 'document'>>;
@@ -839,6 +1078,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   followUpSteps?: Resolver<ResolversTypes['FollowUpStepConnection'], ParentType, ContextType, RequireFields<QueryFollowUpStepsArgs, 'first'>>;
   interview?: Resolver<Maybe<ResolversTypes['Interview']>, ParentType, ContextType, RequireFields<QueryInterviewArgs, 'id'>>;
   interviews?: Resolver<ResolversTypes['InterviewConnection'], ParentType, ContextType, RequireFields<QueryInterviewsArgs, 'first'>>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
+  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'first'>>;
   policy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType>;
   previewFollowUpPlan?: Resolver<Array<ResolversTypes['PlannedStep']>, ParentType, ContextType, RequireFields<QueryPreviewFollowUpPlanArgs, 'interviewId'>>;
 };
@@ -849,6 +1090,18 @@ export type RecipientResolvers<ContextType = GraphQLContext, ParentType extends 
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   phone?: Resolver<Maybe<ResolversTypes['PhoneNumber']>, ParentType, ContextType>;
   timezone?: Resolver<Maybe<ResolversTypes['TimeZone']>, ParentType, ContextType>;
+};
+
+export type ReplyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Reply'] = ResolversParentTypes['Reply']> = {
+  cancelledSteps?: Resolver<Array<ResolversTypes['FollowUpStep']>, ParentType, ContextType>;
+  fromEmail?: Resolver<ResolversTypes['EmailAddress'], ParentType, ContextType>;
+  fromEmployer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  fromName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  interview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType>;
+  raisesConcerns?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  respondToConcernsStep?: Resolver<Maybe<ResolversTypes['FollowUpStep']>, ParentType, ContextType>;
 };
 
 export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RuleResult'] = ResolversParentTypes['RuleResult']> = {
@@ -880,6 +1133,10 @@ export type Resolvers<ContextType = GraphQLContext> = {
   InterviewEdge?: InterviewEdgeResolvers<ContextType>;
   Interviewer?: InterviewerResolvers<ContextType>;
   JSON?: GraphQLScalarType;
+  LintFinding?: LintFindingResolvers<ContextType>;
+  Message?: MessageResolvers<ContextType>;
+  MessageConnection?: MessageConnectionResolvers<ContextType>;
+  MessageEdge?: MessageEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PhoneNumber?: GraphQLScalarType;
@@ -887,6 +1144,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Policy?: PolicyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Recipient?: RecipientResolvers<ContextType>;
+  Reply?: ReplyResolvers<ContextType>;
   RuleResult?: RuleResultResolvers<ContextType>;
   TimeZone?: GraphQLScalarType;
 };

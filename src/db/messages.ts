@@ -1,0 +1,117 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, MessageRow, NewMessage } from './schema.js';
+
+export async function insertMessages(db: Kysely<Database>, rows: NewMessage[]): Promise<MessageRow[]> {
+  if (rows.length === 0) return [];
+  return db.insertInto('messages').values(rows).returningAll().execute();
+}
+
+export async function findMessagesByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<MessageRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+export async function findMessageForUpdate(db: Kysely<Database>, tenantId: string, id: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function findMessagesByStepIds(db: Kysely<Database>, tenantId: string, stepIds: readonly string[]): Promise<MessageRow[]> {
+  if (stepIds.length === 0) return [];
+  return db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('step_id', 'in', stepIds).execute();
+}
+
+export async function findMessagesByPlanIds(db: Kysely<Database>, tenantId: string, planIds: readonly string[]): Promise<MessageRow[]> {
+  if (planIds.length === 0) return [];
+  return db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('plan_id', 'in', planIds).execute();
+}
+
+export type MessageChanges = Partial<
+  Pick<MessageRow, 'status' | 'subject' | 'body' | 'attempts' | 'last_error' | 'next_attempt_at' | 'sent_at' | 'in_reply_to'>
+> & { lint_findings?: string };
+
+export async function updateMessage(db: Kysely<Database>, tenantId: string, id: string, changes: MessageChanges, now: Date): Promise<MessageRow> {
+  return db
+    .updateTable('messages')
+    .set({ ...changes, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Messages of these steps not yet on their way are stopped (a reply, an outcome, a cancelled plan). */
+export async function cancelUnsentMessagesOfSteps(db: Kysely<Database>, tenantId: string, stepIds: readonly string[], now: Date): Promise<void> {
+  if (stepIds.length === 0) return;
+  await db
+    .updateTable('messages')
+    .set({ status: 'cancelled', next_attempt_at: null, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('step_id', 'in', stepIds)
+    .where('status', 'in', ['held', 'queued', 'retry', 'awaiting_delivery'])
+    .execute();
+}
+
+/**
+ * Claims messages that may go now, across tenants, a fair share per tenant, with a lease: each
+ * becomes `sending` until `leaseUntil`, its attempts counted. A worker that dies mid-send leaves
+ * the lease to run out, and the message is claimed again. SKIP LOCKED keeps concurrent workers
+ * from ever claiming the same row.
+ */
+export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<MessageRow[]> {
+  const result = await sql<MessageRow>`
+    UPDATE messages AS m
+    SET status = 'sending', attempts = m.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
+    FROM (
+      SELECT due.tenant_id, due.id
+      FROM tenants AS t
+      CROSS JOIN LATERAL (
+        SELECT tenant_id, id FROM messages
+        WHERE tenant_id = t.tenant_id AND status IN ('queued', 'retry', 'sending') AND next_attempt_at <= ${now}
+        ORDER BY next_attempt_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      ) AS due
+      LIMIT ${limit}
+    ) AS claimed
+    WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id
+    RETURNING m.*`.execute(db);
+  return result.rows;
+}
+
+/** Settles a claimed message only if the lease is still ours (status sending): a late finisher changes nothing. */
+export async function settleClaimedMessage(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  changes: MessageChanges,
+  now: Date,
+): Promise<MessageRow | undefined> {
+  return db
+    .updateTable('messages')
+    .set({ ...changes, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface MessageListFilter {
+  statuses?: string[] | undefined;
+  planId?: string | undefined;
+  stepId?: string | undefined;
+}
+
+export async function listMessages(
+  db: Kysely<Database>,
+  tenantId: string,
+  page: { limit: number; afterId: string | undefined },
+  filter: MessageListFilter,
+): Promise<MessageRow[]> {
+  let query = db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId);
+  if (page.afterId) query = query.where('id', '>', page.afterId);
+  if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
+  if (filter.planId) query = query.where('plan_id', '=', filter.planId);
+  if (filter.stepId) query = query.where('step_id', '=', filter.stepId);
+  return query.orderBy('id').limit(page.limit).execute();
+}

@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import { newId } from '../db/ids.js';
+import type { Database, WebhookEndpointRow } from '../db/schema.js';
+import { findActiveEndpoints, insertDeliveries } from '../db/webhooks.js';
+
+// Events a partner can subscribe to (API.md). They are written in the same transaction as the
+// change that causes them: one delivery row per subscribed endpoint, sent later by the worker.
+
+export const WEBHOOK_EVENT_TYPES = [
+  'followup.sent',
+  'followup.failed',
+  'followup.skipped',
+  'followup.due',
+  'followup.awaiting_approval',
+  'plan.completed',
+  'plan.cancelled',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface WebhookEvent {
+  type: WebhookEventType;
+  data: Record<string, unknown>;
+}
+
+function subscribes(endpoint: WebhookEndpointRow, type: WebhookEventType): boolean {
+  return endpoint.events.length === 0 || endpoint.events.includes(type);
+}
+
+/**
+ * Queues events for every active endpoint that wants them. Pass `endpoints` when emitting many
+ * events for one tenant in a batch, to read them once.
+ */
+export async function enqueueWebhookEvents(
+  trx: Kysely<Database>,
+  tenantId: string,
+  events: readonly WebhookEvent[],
+  now: Date,
+  endpoints?: WebhookEndpointRow[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const active = endpoints ?? (await findActiveEndpoints(trx, tenantId));
+  const rows = [];
+  for (const event of events) {
+    const payload = JSON.stringify({ type: event.type, timestamp: now.toISOString(), data: event.data });
+    for (const endpoint of active) {
+      if (!subscribes(endpoint, event.type)) continue;
+      rows.push({
+        tenant_id: tenantId,
+        id: newId(),
+        endpoint_id: endpoint.id,
+        event_type: event.type,
+        payload,
+        next_attempt_at: now,
+        created_at: now,
+        updated_at: now,
+      });
+    }
+  }
+  await insertDeliveries(trx, rows);
+}
