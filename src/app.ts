@@ -19,6 +19,8 @@ export interface AppOptions {
   clock?: () => Date;
   logger?: Logger | false;
   graphiql?: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE, and https-only targets in production. */
+  webhooks?: { allowPrivate: boolean; requireHttps: boolean };
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -31,7 +33,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
   }) as unknown as FastifyInstance;
-  const services: ServiceContext = { db: options.db, clock: options.clock ?? (() => new Date()), spell: createEnglishSpellChecker() };
+  const services: ServiceContext = {
+    db: options.db,
+    clock: options.clock ?? (() => new Date()),
+    spell: createEnglishSpellChecker(),
+    webhooks: options.webhooks ?? { allowPrivate: false, requireHttps: false },
+  };
 
   installRestErrorHandler(app);
   await app.register(openapi);

@@ -42,7 +42,13 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
 
   if (mode !== 'worker') {
-    app = await buildApp({ db: database.db, jwtSecret: jwt.secret, logger: log, graphiql: !config.production });
+    app = await buildApp({
+      db: database.db,
+      jwtSecret: jwt.secret,
+      logger: log,
+      graphiql: !config.production,
+      webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
+    });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -63,7 +69,15 @@ async function main(): Promise<void> {
   if (mode !== 'api') {
     const workerLog = log.child({ component: 'worker' });
     mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: outboxDirectory(config), log: workerLog, closeGraceMs: 5_000 });
-    const deps = { db: database.db, mailer, spell: createEnglishSpellChecker(), clock: () => new Date(), log: workerLog, settings: config.worker };
+    const deps = {
+      db: database.db,
+      mailer,
+      spell: createEnglishSpellChecker(),
+      clock: () => new Date(),
+      log: workerLog,
+      settings: config.worker,
+      webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
+    };
     worker = startWorker({ schedule: config.workerCron, log: workerLog, tick: (signal) => runWorkerTick(deps, signal) });
     log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');
   }

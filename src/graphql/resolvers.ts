@@ -42,6 +42,17 @@ import {
 } from '../services/follow-up-events.js';
 import { approveMessage, discardMessage, getMessage, getMessagesByStepIds, listMessagesPage, type MessageView } from '../services/messages.js';
 import { getStepsByIds } from '../services/follow-up-plans.js';
+import {
+  deleteWebhookEndpoint,
+  getAttemptsByDeliveryIds,
+  getEndpointsByIds,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  redeliverWebhook,
+  registerWebhookEndpoint,
+  rotateWebhookSecret,
+  type WebhookDeliveryView,
+} from '../services/webhooks.js';
 import type { Page } from '../services/pagination.js';
 import type { GraphQLContext } from './context.js';
 import type { Resolvers } from './generated/resolvers-types.js';
@@ -87,6 +98,9 @@ export const resolvers: Resolvers = {
     message: (_root, { id }, { services, caller }) => getMessage(services, caller, id),
     messages: async (_root, { first, after, filter }, { services, caller }) =>
       toConnection(await listMessagesPage(services, caller, { first, after }, filter ?? {})),
+    webhookEndpoints: (_root, _args, { services, caller }) => listWebhookEndpoints(services, caller),
+    webhookDeliveries: async (_root, { first, after, filter }, { services, caller }) =>
+      toConnection(await listWebhookDeliveries(services, caller, { first, after }, filter ?? {})),
   },
 
   Mutation: {
@@ -105,6 +119,10 @@ export const resolvers: Resolvers = {
     resumeFollowUpPlan: (_root, { id }, { services, caller }) => resumeFollowUpPlan(services, caller, id),
     cancelFollowUpPlan: (_root, { id, reason }, { services, caller }) => cancelFollowUpPlan(services, caller, id, reason),
     markStepDelivered: (_root, { id }, { services, caller }) => markStepDelivered(services, caller, id),
+    registerWebhookEndpoint: (_root, { url, events }, { services, caller }) => registerWebhookEndpoint(services, caller, { url, events }),
+    rotateWebhookSecret: (_root, { id }, { services, caller }) => rotateWebhookSecret(services, caller, id),
+    deleteWebhookEndpoint: (_root, { id }, { services, caller }) => deleteWebhookEndpoint(services, caller, id),
+    redeliverWebhook: (_root, { deliveryId }, { services, caller }) => redeliverWebhook(services, caller, deliveryId),
   },
 
   Candidate: {
@@ -160,6 +178,14 @@ export const resolvers: Resolvers = {
     toName: (message) => message.to.name,
     from: (message) => mailbox(message.from),
     replyTo: (message) => mailbox(message.replyTo),
+  },
+
+  WebhookEndpoint: {
+    status: (endpoint) => upper(endpoint.status),
+  },
+
+  WebhookDelivery: {
+    status: (delivery) => upper(delivery.status),
   },
 
   Reply: {
@@ -223,6 +249,15 @@ export const loaders: MercuriusLoaders<GraphQLContext> = {
     },
     async message(queries: LoaderQuery<FollowUpStepView>, { services, caller }) {
       return getMessagesByStepIds(services, caller, queries.map(({ obj }) => obj.id));
+    },
+  },
+  WebhookDelivery: {
+    async endpoint(queries: LoaderQuery<WebhookDeliveryView>, { services, caller }) {
+      const ids = queries.map(({ obj }) => obj.endpointId);
+      return present('webhook endpoint', ids, await getEndpointsByIds(services, caller, ids));
+    },
+    async attemptLog(queries: LoaderQuery<WebhookDeliveryView>, { services, caller }) {
+      return getAttemptsByDeliveryIds(services, caller, queries.map(({ obj }) => obj.id));
     },
   },
   Message: {

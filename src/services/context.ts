@@ -9,6 +9,8 @@ export interface ServiceContext {
   clock: () => Date;
   /** The English dictionary lint checks spelling with (L7), loaded once per process. */
   spell: SpellChecker;
+  /** Which webhook targets registration accepts (the SSRF guard's settings). */
+  webhooks: { allowPrivate: boolean; requireHttps: boolean };
 }
 
 export type Scope = 'followups:read' | 'followups:write' | 'policy:admin';

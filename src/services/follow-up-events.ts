@@ -221,7 +221,6 @@ export async function recordOutcome(ctx: ServiceContext, caller: Caller, rawInpu
     if (plan && plan.status !== 'cancelled') {
       if (outcome === 'withdrawn') {
         await cancelPlanSteps(trx, caller.tenantId, caller.sub, plan, 'withdrawn', now);
-        events.push({ type: 'plan.cancelled', data: { planId: plan.id, interviewId: plan.interview_id, reason: 'withdrawn' } });
       } else {
         const stopped = await cancelPendingNudges(trx, caller.tenantId, plan, `outcome_${outcome}`, caller.sub, now);
         audit.push(...stopped.audit);
@@ -284,9 +283,7 @@ export async function cancelFollowUpPlan(ctx: ServiceContext, caller: Caller, id
   return ctx.db.transaction().execute(async (trx) => {
     const plan = await lockPlan(trx, caller, id);
     if (plan.status === 'cancelled' || plan.status === 'completed') throw conflict(`the plan is already ${plan.status}`);
-    const cancelled = await cancelPlanSteps(trx, caller.tenantId, caller.sub, plan, why, now);
-    await enqueueWebhookEvents(trx, caller.tenantId, [{ type: 'plan.cancelled', data: { planId: plan.id, interviewId: plan.interview_id, reason: why } }], now);
-    return toPlanView(cancelled);
+    return toPlanView(await cancelPlanSteps(trx, caller.tenantId, caller.sub, plan, why, now));
   });
 }
 

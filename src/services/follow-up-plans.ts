@@ -33,6 +33,7 @@ import { conflict, notFound } from './errors.js';
 import { loadInterviewFacts } from './interview-facts.js';
 import { encodeTimeCursor, type Page, type PageRequest, timePageWindow, toPage } from './pagination.js';
 import { loadPolicy } from './policies.js';
+import { enqueueWebhookEvents } from './webhook-events.js';
 
 /** `paused`: a scheduled step of a paused plan, out of the worker's way (shown as SCHEDULED). */
 export type StepStatus = 'scheduled' | 'paused' | 'awaiting_approval' | 'needs_review' | 'queued' | 'sent' | 'failed' | 'skipped' | 'cancelled';
@@ -227,7 +228,7 @@ export async function replanInterview(
   await insertAuditEvents(trx, tenantId, audit);
 }
 
-/** Cancels a plan and every step still pending (S4 cancelled interview, S3 withdrawal, by hand). */
+/** Cancels a plan and every step still pending (S4 cancelled interview, S3 withdrawal, by hand), and tells the partner. */
 export async function cancelPlanSteps(
   trx: Kysely<Database>,
   tenantId: string,
@@ -250,6 +251,7 @@ export async function cancelPlanSteps(
   const cancelled = await updatePlanStatus(trx, tenantId, plan.id, 'cancelled', reason, now);
   audit.unshift({ actor, action: 'plan.cancelled', entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, reason, stepsCancelled: audit.length } });
   await insertAuditEvents(trx, tenantId, audit);
+  await enqueueWebhookEvents(trx, tenantId, [{ type: 'plan.cancelled', data: { planId: plan.id, interviewId: plan.interview_id, reason } }], now);
   return cancelled;
 }
 

@@ -200,7 +200,6 @@ export async function flushEffects(
     if (cancelReason) {
       await insertMessages(trx, messages.splice(0));
       await cancelPlanSteps(trx, tenantId, actor, context.plan, cancelReason, now);
-      events.push({ type: 'plan.cancelled', data: { planId, interviewId: context.plan.interview_id, reason: cancelReason } });
       continue;
     }
   }

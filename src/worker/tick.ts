@@ -5,6 +5,7 @@ import type { SpellChecker } from '../domain/lint.js';
 import type { Mailer } from '../mail/mailer.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
+import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 
 export interface WorkerSettings {
   /** Steps evaluated, or messages claimed, per transaction. */
@@ -24,11 +25,13 @@ export interface TickDependencies {
   clock: () => Date;
   log: Logger;
   settings: WorkerSettings;
+  webhooks: WebhookSettings;
 }
 
 /**
- * One worker tick: evaluate every step that has fallen due, then send every message that may
- * go, batch after batch until nothing is left or the process is asked to stop.
+ * One worker tick: evaluate every step that has fallen due, send every message that may go,
+ * then post every webhook that is due, batch after batch until nothing is left or the process
+ * is asked to stop.
  */
 export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
@@ -57,6 +60,12 @@ export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal)
       signal,
     });
     if (batch.claimed > 0) log.info(batch, 'messages dispatched');
+    if (batch.claimed < settings.batchSize) break;
+  }
+  for (;;) {
+    if (signal.aborted) return;
+    const batch = await dispatchDueWebhooks(db, { ...deps.webhooks, clock: deps.clock, log, batchSize: settings.batchSize, concurrency: settings.sendConcurrency, signal });
+    if (batch.claimed > 0) log.info(batch, 'webhooks delivered');
     if (batch.claimed < settings.batchSize) break;
   }
 }

@@ -14,8 +14,11 @@ export interface TestTenant {
   token: string;
 }
 
-export async function createTestApp(db: Kysely<Database>, options: { clock?: () => Date } = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ db, jwtSecret: TEST_JWT_SECRET, logger: false, clock: options.clock });
+export async function createTestApp(
+  db: Kysely<Database>,
+  options: { clock?: () => Date; webhooks?: { allowPrivate: boolean; requireHttps: boolean } } = {},
+): Promise<FastifyInstance> {
+  const app = await buildApp({ db, jwtSecret: TEST_JWT_SECRET, logger: false, clock: options.clock, webhooks: options.webhooks });
   await app.ready();
   return app;
 }

@@ -9,6 +9,7 @@ import type { PlannedStep as DomainPlannedStep, RuleResult as DomainRuleResult, 
 import type { PolicyView } from '../../services/policies.js';
 import type { MessageView } from '../../services/messages.js';
 import type { ReplyView } from '../../services/follow-up-events.js';
+import type { WebhookEndpointView, WebhookDeliveryView, WebhookAttemptView } from '../../services/webhooks.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -345,6 +346,7 @@ export type Mutation = {
   createCandidate: Candidate;
   /** Plans an interview by hand (for tenants whose policy has autoPlan off). */
   createFollowUpPlan: FollowUpPlan;
+  deleteWebhookEndpoint: WebhookEndpoint;
   discardMessage: Message;
   /** C4: the partner reports that a message it delivers (SMS, LinkedIn, call, handwritten note) went out. */
   markStepDelivered: FollowUpStep;
@@ -353,9 +355,15 @@ export type Mutation = {
   recordOutcome: Interview;
   /** S1/S2: a reply from the employer side stops the nudges; one raising concerns adds an answer for the candidate to write. */
   recordReply: Reply;
+  /** Sends a dead or delivered delivery again, under the same webhook-id. */
+  redeliverWebhook: WebhookDelivery;
+  /** Standard Webhooks: each delivery is signed with the endpoint's secret. In production only https targets; private addresses are refused unless WEBHOOK_ALLOW_PRIVATE. */
+  registerWebhookEndpoint: WebhookEndpointWithSecret;
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
+  /** A new secret, shown once; for 24 hours deliveries are signed with both. */
+  rotateWebhookSecret: WebhookEndpointWithSecret;
   scheduleInterview: Interview;
   updateCandidate: Candidate;
   /** Merges the given JSON over the current policy (JSON Merge Patch, RFC 7386; null restores a default), validates it and stores it as a new version. */
@@ -391,6 +399,11 @@ export type MutationCreateFollowUpPlanArgs = {
 };
 
 
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationDiscardMessageArgs = {
   id: Scalars['ID']['input'];
 };
@@ -417,6 +430,17 @@ export type MutationRecordReplyArgs = {
 };
 
 
+export type MutationRedeliverWebhookArgs = {
+  deliveryId: Scalars['ID']['input'];
+};
+
+
+export type MutationRegisterWebhookEndpointArgs = {
+  events?: InputMaybe<Array<Scalars['String']['input']>>;
+  url: Scalars['String']['input'];
+};
+
+
 export type MutationRescheduleInterviewArgs = {
   endsAt: Scalars['DateTime']['input'];
   id: Scalars['ID']['input'];
@@ -425,6 +449,11 @@ export type MutationRescheduleInterviewArgs = {
 
 
 export type MutationResumeFollowUpPlanArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateWebhookSecretArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -504,6 +533,9 @@ export type Query = {
   policy: Policy;
   /** The schedule the engine would follow from now if nothing else happens, computed as the worker computes it; nothing is written. */
   previewFollowUpPlan: Array<PlannedStep>;
+  /** The delivery log, oldest first. At most 100 per page. */
+  webhookDeliveries: WebhookDeliveryConnection;
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -564,6 +596,13 @@ export type QueryMessagesArgs = {
 
 export type QueryPreviewFollowUpPlanArgs = {
   interviewId: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<WebhookDeliveryFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Whom a step writes to: an interviewer, or the candidate for a call reminder. */
@@ -661,6 +700,86 @@ export type UpdateCandidateInput = {
   phone?: InputMaybe<Scalars['PhoneNumber']['input']>;
   signature?: InputMaybe<Scalars['String']['input']>;
   timezone?: InputMaybe<Scalars['TimeZone']['input']>;
+};
+
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  at: Scalars['DateTime']['output'];
+  durationMs: Scalars['Int']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  /** delivered, failed, gone (410) or refused (the target is not allowed). */
+  outcome: Scalars['String']['output'];
+  statusCode?: Maybe<Scalars['Int']['output']>;
+};
+
+/** One event for one endpoint. Its id is the webhook-id header, the same on every retry. */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attemptLog: Array<WebhookAttempt>;
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deliveredAt?: Maybe<Scalars['DateTime']['output']>;
+  endpoint: WebhookEndpoint;
+  eventType: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastDurationMs?: Maybe<Scalars['Int']['output']>;
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The exact body: { type, timestamp, data }. */
+  payload: Scalars['JSON']['output'];
+  status: WebhookDeliveryStatus;
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  edges: Array<WebhookDeliveryEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookDelivery;
+};
+
+export type WebhookDeliveryFilter = {
+  endpointId?: InputMaybe<Scalars['ID']['input']>;
+  eventType?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<Array<WebhookDeliveryStatus>>;
+};
+
+export type WebhookDeliveryStatus =
+  | 'DEAD'
+  | 'DELIVERED'
+  | 'DELIVERING'
+  | 'PENDING';
+
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  createdAt: Scalars['DateTime']['output'];
+  /** The event types it receives; empty means all: followup.sent, followup.failed, followup.skipped, followup.due, followup.awaiting_approval, plan.completed, plan.cancelled. */
+  events: Array<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Until then deliveries also carry a signature with the secret before the last rotation. */
+  previousSecretExpiresAt?: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookEndpointStatus;
+  statusReason?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type WebhookEndpointStatus =
+  | 'ACTIVE'
+  | 'DELETED'
+  /** It answered 410 Gone: nothing more is sent to it. */
+  | 'DISABLED';
+
+/** An endpoint with its signing secret (whsec_…), shown this once. */
+export type WebhookEndpointWithSecret = {
+  __typename?: 'WebhookEndpointWithSecret';
+  endpoint: WebhookEndpoint;
+  secret: Scalars['String']['output'];
 };
 
 
@@ -791,6 +910,15 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
   UpdateCandidateInput: UpdateCandidateInput;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryView>;
+  WebhookDeliveryConnection: ResolverTypeWrapper<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookDeliveryEdge']> }>;
+  WebhookDeliveryEdge: ResolverTypeWrapper<Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversTypes['WebhookDelivery'] }>;
+  WebhookDeliveryFilter: WebhookDeliveryFilter;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointView>;
+  WebhookEndpointStatus: WebhookEndpointStatus;
+  WebhookEndpointWithSecret: ResolverTypeWrapper<Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -840,6 +968,13 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   TimeZone: Scalars['TimeZone']['output'];
   UpdateCandidateInput: UpdateCandidateInput;
+  WebhookAttempt: WebhookAttemptView;
+  WebhookDelivery: WebhookDeliveryView;
+  WebhookDeliveryConnection: Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookDeliveryEdge']> };
+  WebhookDeliveryEdge: Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversParentTypes['WebhookDelivery'] };
+  WebhookDeliveryFilter: WebhookDeliveryFilter;
+  WebhookEndpoint: WebhookEndpointView;
+  WebhookEndpointWithSecret: Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
 };
 
 export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = {
@@ -1031,13 +1166,17 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
   createCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationCreateCandidateArgs, 'input'>>;
   createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
+  deleteWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   discardMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDiscardMessageArgs, 'id'>>;
   markStepDelivered?: Resolver<ResolversTypes['FollowUpStep'], ParentType, ContextType, RequireFields<MutationMarkStepDeliveredArgs, 'id'>>;
   pauseFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationPauseFollowUpPlanArgs, 'id'>>;
   recordOutcome?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRecordOutcomeArgs, 'interviewId' | 'outcome'>>;
   recordReply?: Resolver<ResolversTypes['Reply'], ParentType, ContextType, RequireFields<MutationRecordReplyArgs, 'input'>>;
+  redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
+  registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   scheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationScheduleInterviewArgs, 'input'>>;
   updateCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationUpdateCandidateArgs, 'id' | 'input'>>;
   updatePolicy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType, RequireFields<MutationUpdatePolicyArgs, 'document'>>;
@@ -1082,6 +1221,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'first'>>;
   policy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType>;
   previewFollowUpPlan?: Resolver<Array<ResolversTypes['PlannedStep']>, ParentType, ContextType, RequireFields<QueryPreviewFollowUpPlanArgs, 'interviewId'>>;
+  webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
 };
 
 export type RecipientResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Recipient'] = ResolversParentTypes['Recipient']> = {
@@ -1113,6 +1254,56 @@ export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends
 export interface TimeZoneScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['TimeZone'], any> {
   name: 'TimeZone';
 }
+
+export type WebhookAttemptResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type WebhookDeliveryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = {
+  attemptLog?: Resolver<Array<ResolversTypes['WebhookAttempt']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastDurationMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastStatusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+};
+
+export type WebhookDeliveryConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDeliveryConnection'] = ResolversParentTypes['WebhookDeliveryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookDeliveryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookDeliveryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDeliveryEdge'] = ResolversParentTypes['WebhookDeliveryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookEndpointStatus'], ParentType, ContextType>;
+  statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointWithSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpointWithSecret'] = ResolversParentTypes['WebhookEndpointWithSecret']> = {
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type Resolvers<ContextType = GraphQLContext> = {
   AuditEvent?: AuditEventResolvers<ContextType>;
@@ -1147,5 +1338,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Reply?: ReplyResolvers<ContextType>;
   RuleResult?: RuleResultResolvers<ContextType>;
   TimeZone?: GraphQLScalarType;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
+  WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
+  WebhookDeliveryEdge?: WebhookDeliveryEdgeResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookEndpointWithSecret?: WebhookEndpointWithSecretResolvers<ContextType>;
 };
 
