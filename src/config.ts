@@ -42,7 +42,7 @@ const envSchema = z.object({
   MAIL_DOMAIN: z.string().min(1).default('afterview.localhost'),
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
-  WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -182,3 +182,86 @@ export async function lockPlans(db: Kysely<Database>, tenantId: string, ids: rea
   if (options.skipLocked) query = query.skipLocked();
   return query.execute();
 }
+
+/** The columns of a step that evaluation and delivery change, as a whole. */
+export interface StepState {
+  id: string;
+  status: string;
+  reason: string | null;
+  channel: string;
+  due_at: Date;
+  /** JSON text of the rule results. */
+  decisions: string;
+  late: boolean;
+  approved: boolean;
+  sent_at: Date | null;
+}
+
+/** Writes many steps' new states in one statement (a worker batch would otherwise cost a round trip per step). */
+export async function updateStepStates(db: Kysely<Database>, tenantId: string, states: readonly StepState[], now: Date): Promise<void> {
+  if (states.length === 0) return;
+  const values = sql.join(
+    states.map(
+      (s) =>
+        sql`(${s.id}::uuid, ${s.status}::text, ${s.reason}::text, ${s.channel}::text, ${s.due_at}::timestamptz, ${s.decisions}::jsonb, ${s.late}::boolean, ${s.approved}::boolean, ${s.sent_at}::timestamptz)`,
+    ),
+  );
+  await sql`
+    UPDATE follow_up_steps AS s
+    SET status = v.status, reason = v.reason, channel = v.channel, due_at = v.due_at, decisions = v.decisions,
+        late = v.late, approved = v.approved, sent_at = v.sent_at, updated_at = ${now}
+    FROM (VALUES ${values}) AS v(id, status, reason, channel, due_at, decisions, late, approved, sent_at)
+    WHERE s.tenant_id = ${tenantId} AND s.id = v.id`.execute(db);
+}
+
+/** Sets several plans' status at once; returns those that changed. */
+export async function updatePlanStatuses(
+  db: Kysely<Database>,
+  tenantId: string,
+  ids: readonly string[],
+  from: string,
+  to: string,
+  now: Date,
+): Promise<FollowUpPlanRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .updateTable('follow_up_plans')
+    .set({ status: to, status_reason: null, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .where('status', '=', from)
+    .returningAll()
+    .execute();
+}
+
+/** Records what became of many steps' messages (sent or failed) in one statement. */
+export async function updateStepOutcomes(
+  db: Kysely<Database>,
+  tenantId: string,
+  rows: ReadonlyArray<{ id: string; status: string; reason: string | null; sent_at: Date | null }>,
+  now: Date,
+): Promise<Array<{ id: string; plan_id: string; late: boolean; decisions: unknown }>> {
+  if (rows.length === 0) return [];
+  const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.status}::text, ${r.reason}::text, ${r.sent_at}::timestamptz)`));
+  const result = await sql<{ id: string; plan_id: string; late: boolean; decisions: unknown }>`
+    UPDATE follow_up_steps AS s
+    SET status = v.status, reason = v.reason, sent_at = v.sent_at, updated_at = ${now}
+    FROM (VALUES ${values}) AS v(id, status, reason, sent_at)
+    WHERE s.tenant_id = ${tenantId} AND s.id = v.id
+    RETURNING s.id, s.plan_id, s.late, s.decisions`.execute(db);
+  return result.rows;
+}
+
+/** Of these plans, the ones that still have a step waiting. */
+export async function findPlansWithPendingSteps(db: Kysely<Database>, tenantId: string, planIds: readonly string[], pending: readonly string[]): Promise<Set<string>> {
+  if (planIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('follow_up_steps')
+    .select('plan_id')
+    .distinct()
+    .where('tenant_id', '=', tenantId)
+    .where('plan_id', 'in', planIds)
+    .where('status', 'in', pending)
+    .execute();
+  return new Set(rows.map((row) => row.plan_id));
+}

@@ -115,3 +115,33 @@ export async function listMessages(
   if (filter.stepId) query = query.where('step_id', '=', filter.stepId);
   return query.orderBy('id').limit(page.limit).execute();
 }
+
+export interface MessageSettlement {
+  id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  sent_at: Date | null;
+}
+
+/**
+ * Settles many claimed messages in one statement, each only if still `sending` (still ours);
+ * returns the ids that were settled. A late finisher whose lease was taken over changes nothing.
+ */
+export async function settleClaimedMessages(db: Kysely<Database>, tenantId: string, rows: readonly MessageSettlement[], now: Date): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const values = sql.join(
+    rows.map(
+      (r) => sql`(${r.id}::uuid, ${r.status}::text, ${r.attempts}::integer, ${r.next_attempt_at}::timestamptz, ${r.last_error}::text, ${r.sent_at}::timestamptz)`,
+    ),
+  );
+  const result = await sql<{ id: string }>`
+    UPDATE messages AS m
+    SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
+        sent_at = v.sent_at, updated_at = ${now}
+    FROM (VALUES ${values}) AS v(id, status, attempts, next_attempt_at, last_error, sent_at)
+    WHERE m.tenant_id = ${tenantId} AND m.id = v.id AND m.status = 'sending'
+    RETURNING m.id`.execute(db);
+  return new Set(result.rows.map((row) => row.id));
+}

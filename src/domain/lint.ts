@@ -102,8 +102,14 @@ const URL_PATTERN = /(?:https?:\/\/|www\.)[^\s<>"]+|(?<![@\p{L}\p{N}.])(?:[a-z0-
 const PHONE_PATTERN = /\+?\d[\d\s().-]{5,}\d/g;
 
 /** The text with addresses, links and phone numbers blanked out: they are not prose. */
+// Spelling and tone both strip the same message; remember the last one.
+let lastStripped: { text: string; prose: string } | undefined;
+
 function withoutAddresses(text: string): string {
-  return text.replace(EMAIL_PATTERN, ' ').replace(URL_PATTERN, ' ').replace(PHONE_PATTERN, ' ');
+  if (lastStripped?.text === text) return lastStripped.prose;
+  const prose = text.replace(EMAIL_PATTERN, ' ').replace(URL_PATTERN, ' ').replace(PHONE_PATTERN, ' ');
+  lastStripped = { text, prose };
+  return prose;
 }
 
 function nonEmptyLines(text: string): string[] {
@@ -413,14 +419,14 @@ export const PUSHY_PATTERNS: ReadonlyArray<{ label: string; pattern: string }> =
   { label: 'pesters', pattern: "(?:i am|i'm) still waiting|(?:i have|i've) been waiting" },
 ];
 
-const COMPILED_PUSHY_PATTERNS = PUSHY_PATTERNS.map(({ label, pattern }) => ({
-  label,
-  regex: new RegExp(`(?<![\\p{L}\\p{N}])(?:${pattern.replace(/ /g, '\\s+')})(?![\\p{L}\\p{N}])`, 'giu'),
-}));
+// Every pushy pattern in one alternation: a single pass over the text finds them all.
+const PUSHY_PATTERN = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${PUSHY_PATTERNS.map(({ pattern }) => `(?:${pattern.replace(/ /g, '\\s+')})`).join('|')})(?![\\p{L}\\p{N}])`,
+  'giu',
+);
 
 export function findPushyPhrases(text: string): string[] {
-  const folded = foldText(text);
-  return unique(COMPILED_PUSHY_PATTERNS.flatMap(({ regex }) => [...folded.matchAll(regex)].map((match) => match[0].replace(/\s+/g, ' '))));
+  return unique([...foldText(text).matchAll(PUSHY_PATTERN)].map((match) => match[0].replace(/\s+/g, ' ')));
 }
 
 function checkPushiness({ message }: LintInput): LintFinding[] {
@@ -438,8 +444,20 @@ function normalizedWordKey(word: string): string {
   return foldText(word).toLowerCase();
 }
 
+// Spelling and tone both need the allowed words of the same input.
+const allowedWordsMemo = new WeakMap<LintInput, Set<string>>();
+
 /** Words we may not know but must accept: the people, the company, the position, the topics. */
-function allowedWordsOf({ interview, recipient }: LintInput): Set<string> {
+function allowedWordsOf(input: LintInput): Set<string> {
+  let allowed = allowedWordsMemo.get(input);
+  if (!allowed) {
+    allowed = collectAllowedWords(input);
+    allowedWordsMemo.set(input, allowed);
+  }
+  return new Set(allowed);
+}
+
+function collectAllowedWords({ interview, recipient }: LintInput): Set<string> {
   const sources = [
     interview.candidate.name,
     recipient.name,
@@ -463,12 +481,28 @@ function withoutPossessive(word: string): string {
   return word.replace(/['’]s$/i, '').replace(/s['’]$/i, 's');
 }
 
+// Whether a token is an English word does not depend on the message: remember it per dictionary.
+const DICTIONARY_MEMO_LIMIT = 50_000;
+const dictionaryMemos = new WeakMap<SpellChecker, Map<string, boolean>>();
+
+function isDictionaryWord(candidates: readonly string[], token: string, spell: SpellChecker): boolean {
+  let memo = dictionaryMemos.get(spell);
+  if (!memo) dictionaryMemos.set(spell, (memo = new Map()));
+  let known = memo.get(token);
+  if (known === undefined) {
+    if (memo.size >= DICTIONARY_MEMO_LIMIT) memo.clear();
+    known = candidates.some((candidate) => spell.correct(candidate));
+    memo.set(token, known);
+  }
+  return known;
+}
+
 function isKnownWord(word: string, allowed: ReadonlySet<string>, spell: SpellChecker): boolean {
   if (/\p{N}/u.test(word)) return true; // numbers, ordinals ("3rd"), times: not for the dictionary
   const bare = word.replace(/['’]$/, '');
   const plain = bare.replace(/’/g, "'");
   const candidates = unique([plain, withoutPossessive(plain)]);
-  return candidates.some((candidate) => allowed.has(normalizedWordKey(candidate)) || spell.correct(candidate));
+  return candidates.some((candidate) => allowed.has(normalizedWordKey(candidate))) || isDictionaryWord(candidates, word, spell);
 }
 
 export function findUnknownWords(text: string, allowed: ReadonlySet<string>, spell: SpellChecker): string[] {
@@ -501,10 +535,11 @@ export const SLANG_TERMS: readonly string[] = [
 ];
 
 // Letters stuck to "u" by dots or hyphens ("U.S.", "u-turn") are not the text-speak "you".
-const SLANG_PATTERNS = SLANG_TERMS.map((term) => ({
-  term,
-  regex: new RegExp(`(?<![\\p{L}\\p{N}'.\\-])${term.replace(/ /g, '\\s+')}(?![\\p{L}\\p{N}'\\-]|\\.\\p{L})`, 'iu'),
-}));
+// One alternation finds every slang term in a single pass over the text.
+const SLANG_PATTERN = new RegExp(
+  `(?<![\\p{L}\\p{N}'.\\-])(?:${SLANG_TERMS.map((term) => term.replace(/ /g, '\\s+')).join('|')})(?![\\p{L}\\p{N}'\\-]|\\.\\p{L})`,
+  'giu',
+);
 
 /** Symbols that count as pictographic but are ordinary in business text. */
 const BUSINESS_SYMBOLS = new Set(['©', '®', '™']);
@@ -520,7 +555,7 @@ export function findToneProblems(text: string, allowedCaps: ReadonlySet<string>)
   if (emoji.length > 0) problems.push(`emoji ${emoji.join(' ')}`);
   const exclamations = unique([...prose.matchAll(/!{2,}/g)].map((match) => match[0]));
   if (exclamations.length > 0) problems.push(`repeated exclamation marks "${exclamations.join('", "')}"`);
-  const slang = SLANG_PATTERNS.filter(({ regex }) => regex.test(prose)).map(({ term }) => term);
+  const slang = unique([...prose.matchAll(SLANG_PATTERN)].map((match) => match[0].toLowerCase().replace(/\s+/g, ' ')));
   if (slang.length > 0) problems.push(`slang ${quoted(slang)}`);
   const shouting = unique(
     (prose.match(SHOUTING_WORD) ?? []).filter((word) => !allowedCaps.has(normalizedWordKey(word))),

@@ -51,13 +51,27 @@ export function splitPersonName(name: string): PersonName {
  * dashes: "José O’Brien–Núñez" and "Jose O'Brien-Nunez" fold alike. Case is kept; callers
  * lowercase when they want to.
  */
+// Lint folds the same body for several rules in a row; remembering the last few saves the
+// repeated Unicode normalisation (pure, so a cache changes nothing but time).
+const FOLD_MEMO_LIMIT = 64;
+const foldMemo = new Map<string, string>();
+
+/** Plain ASCII other than the backtick folds to itself: most words and many bodies. */
+const NEEDS_FOLDING = /[^\x00-\x5f\x61-\x7f]/;
+
 export function foldText(text: string): string {
-  return text
+  if (!NEEDS_FOLDING.test(text)) return text;
+  const remembered = foldMemo.get(text);
+  if (remembered !== undefined) return remembered;
+  const folded = text
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .replace(/[\u2018\u2019\u02BC`\u00B4]/g, "'")
     .replace(/[\u2010-\u2015\u2212]/g, '-')
     .normalize('NFC');
+  if (foldMemo.size >= FOLD_MEMO_LIMIT) foldMemo.clear();
+  foldMemo.set(text, folded);
+  return folded;
 }
 
 function escapeRegExp(text: string): string {
@@ -68,10 +82,27 @@ function escapeRegExp(text: string): string {
  * A pattern for `phrase` that only matches whole words: letters or digits may not touch it on
  * either side, so "Ann" does not match inside "Annual". Inner whitespace matches any whitespace.
  */
+// The same names and topics are looked for in message after message: compile each pattern once.
+const PATTERN_MEMO_LIMIT = 2_000;
+const patternMemo = new Map<string, RegExp>();
+
+function memoizedPattern(source: string, flags: string): RegExp {
+  const key = `${flags}/${source}`;
+  let pattern = patternMemo.get(key);
+  if (!pattern) {
+    if (patternMemo.size >= PATTERN_MEMO_LIMIT) patternMemo.clear();
+    pattern = new RegExp(source, flags);
+    patternMemo.set(key, pattern);
+  }
+  // A global pattern keeps its position between uses; every caller starts from the beginning.
+  pattern.lastIndex = 0;
+  return pattern;
+}
+
 export function phrasePattern(phrase: string, options: { ignoreCase: boolean; global?: boolean }): RegExp {
   const body = escapeRegExp(phrase.trim()).replace(/\s+/g, '\\s+');
   const flags = `u${options.ignoreCase ? 'i' : ''}${options.global ? 'g' : ''}`;
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, flags);
+  return memoizedPattern(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, flags);
 }
 
 /** Whether `text` names `phrase` as whole words, after folding both (accents, apostrophes). */
@@ -89,7 +120,7 @@ export function mentionsTitledFamilyName(text: string, person: PersonName): bool
   const folded = foldText(text);
   return person.familyNames.some((family) => {
     const body = escapeRegExp(foldText(family)).replace(/\s+/g, '\\s+');
-    return new RegExp(`(?<![\\p{L}\\p{N}])${HONORIFIC_PATTERN}\\s+${body}(?![\\p{L}\\p{N}])`, 'iu').test(folded);
+    return memoizedPattern(`(?<![\\p{L}\\p{N}])${HONORIFIC_PATTERN}\\s+${body}(?![\\p{L}\\p{N}])`, 'iu').test(folded);
   });
 }
 

@@ -86,12 +86,25 @@ export interface MessageContextInput {
 }
 
 /** The day an instant falls on in `zone`, as "Tuesday, 3 March"; the interview's zone if `zone` is unknown to the time zone database. */
+// A panel's messages all name the same few days: format each (instant, zone) once.
+const DATE_MEMO_LIMIT = 1_000;
+const dateMemo = new Map<string, string>();
+
 export function formatLongDate(instant: Date, zone: string, fallbackZone: string): string {
+  const key = `${instant.getTime()}|${zone}|${fallbackZone}`;
+  const remembered = dateMemo.get(key);
+  if (remembered !== undefined) return remembered;
+  let formatted = '';
   for (const candidateZone of [zone, fallbackZone, 'UTC']) {
     const local = DateTime.fromJSDate(instant, { zone: candidateZone });
-    if (local.isValid) return local.setLocale('en-US').toFormat('cccc, d LLLL');
+    if (local.isValid) {
+      formatted = local.setLocale('en-US').toFormat('cccc, d LLLL');
+      break;
+    }
   }
-  return '';
+  if (dateMemo.size >= DATE_MEMO_LIMIT) dateMemo.clear();
+  dateMemo.set(key, formatted);
+  return formatted;
 }
 
 /** "a", "a and b", "a, b and c". */

@@ -19,7 +19,7 @@ import { insertReply } from '../db/replies.js';
 import type { Database, FollowUpPlanRow, ReplyRow } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { isPartnerDelivered } from '../domain/channel.js';
-import { evaluate, isEmployerReply } from '../domain/evaluate.js';
+import { isEmployerReply } from '../domain/evaluate.js';
 import type { SpellChecker } from '../domain/lint.js';
 import { stepKey } from '../domain/step-key.js';
 import type { Channel, Outcome, StepKind } from '../domain/types.js';
@@ -39,8 +39,8 @@ import {
 import { parseInput, recordOutcomeSchema, recordReplySchema } from './inputs.js';
 import { loadInterviewFacts } from './interview-facts.js';
 import { type InterviewView, toInterviewView } from './interviews.js';
-import { evaluationFactsFor, loadPlanContext, stepFactsOf } from './plan-context.js';
-import { applyDecision, flushEffects, stepEventData } from './step-evaluation.js';
+import { loadPlanContext } from './plan-context.js';
+import { evaluateStepNow, stepEventData } from './step-evaluation.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 // Events from the outside world that change a plan: a reply (S1, S2), an outcome (S3), the
@@ -192,10 +192,9 @@ async function addConcernsStep(
     },
   ]);
   context.steps.push(step!);
-  const decision = evaluate(stepFactsOf(step!), evaluationFactsFor(context, step!), now);
-  const effects = await applyDecision(trx, context, step!, decision, spell, now, caller.sub);
-  effects.audit.unshift({ actor: caller.sub, action: 'step.planned', entityType: 'follow_up_step', entityId: step!.id, data: { kind: 'respond_to_concerns', replyId: reply.id } });
-  await flushEffects(trx, caller.tenantId, new Map([[plan.id, context]]), new Map([[plan.id, [effects]]]), now, caller.sub);
+  await evaluateStepNow(trx, context, step!, spell, now, caller.sub, [
+    { actor: caller.sub, action: 'step.planned', entityType: 'follow_up_step', entityId: step!.id, data: { kind: 'respond_to_concerns', replyId: reply.id } },
+  ]);
   return step!.id;
 }
 

@@ -1,17 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
-import { findStepsByIds, lockPlans, updateStep } from '../db/follow-up-plans.js';
-import { claimDueMessages, settleClaimedMessage, type MessageChanges } from '../db/messages.js';
+import { findPlansWithPendingSteps, lockPlans, updatePlanStatuses, updateStepOutcomes } from '../db/follow-up-plans.js';
+import { claimDueMessages, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
-import { settlePlanStatus } from './follow-up-plans.js';
+import { PENDING_STATUSES } from './follow-up-plans.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 // The outbox's sending side: claim queued messages with a lease, hand them to SMTP, and record
-// each outcome (message, step, audit, webhook events) in one transaction.
+// each outcome (message, step, audit, webhook events) in a transaction. Outcomes that finish
+// while another is being written are written together (group commit), so the database keeps up
+// with the SMTP pool; each send waits for its own record before its lane takes the next
+// message, so a crash leaves at most one unrecorded send per lane.
 
 /** Transient failures are retried this many times in all before the message is dead. */
 export const MAX_SEND_ATTEMPTS = 8;
@@ -53,6 +56,8 @@ export interface DispatchOptions {
   onOutcome?: (outcome: SendOutcome) => void;
 }
 
+type Counted = 'sent' | 'retried' | 'dead';
+
 export interface DispatchResult {
   claimed: number;
   sent: number;
@@ -66,136 +71,197 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const now = options.clock();
   const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
   const result: DispatchResult = { claimed: claimed.length, sent: 0, retried: 0, dead: 0, released: 0 };
+  const recorder = createOutcomeRecorder(db, options);
   let next = 0;
   const lane = async () => {
     while (next < claimed.length) {
       const message = claimed[next++]!;
       if (options.signal?.aborted) {
         // Shutting down: give the lease back rather than leave it to run out.
-        await releaseClaim(db, message, options.clock());
+        const at = options.clock();
+        await settleClaimedMessage(db, message.tenant_id, message.id, { status: 'retry', attempts: message.attempts - 1, next_attempt_at: at }, at);
         result.released += 1;
         continue;
       }
       const outcome = await options.mailer.send(outgoingMailOf(message));
       options.onOutcome?.(outcome);
-      const recorded = await recordSendOutcome(db, message, outcome, options);
-      if (recorded) result[recorded] += 1;
+      const counted = await recorder.record(message, outcome);
+      if (counted) result[counted] += 1;
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, claimed.length) }, lane));
   return result;
 }
 
-async function releaseClaim(db: Kysely<Database>, message: MessageRow, now: Date): Promise<void> {
-  await settleClaimedMessage(db, message.tenant_id, message.id, { status: 'retry', attempts: message.attempts - 1, next_attempt_at: now }, now);
+interface PendingOutcome {
+  message: MessageRow;
+  outcome: SendOutcome;
+  resolve: (counted: Counted | null) => void;
+  reject: (error: unknown) => void;
 }
 
-function failedEvent(message: MessageRow, planInterviewId: string, outcome: Extract<SendOutcome, { status: 'failed' }>): WebhookEvent {
+/** Group commit: outcomes that arrive while a write runs are written together by the next one. */
+function createOutcomeRecorder(db: Kysely<Database>, options: DispatchOptions) {
+  let queue: PendingOutcome[] = [];
+  let writing = false;
+  const drain = async () => {
+    writing = true;
+    while (queue.length > 0) {
+      const group = queue;
+      queue = [];
+      try {
+        const counted = await writeOutcomes(db, group, options);
+        group.forEach((item, index) => item.resolve(counted[index]!));
+      } catch (error) {
+        group.forEach((item) => item.reject(error));
+      }
+    }
+    writing = false;
+  };
   return {
-    type: 'followup.failed',
-    data: {
-      messageId: message.id,
-      stepId: message.step_id,
-      planId: message.plan_id,
-      interviewId: planInterviewId,
-      kind: message.kind,
-      recipient: { name: message.to_name, email: message.to_address },
-      attempts: message.attempts,
-      failureClass: outcome.failureClass,
-      code: outcome.code,
-      hardBounce: outcome.hardBounce,
+    record(message: MessageRow, outcome: SendOutcome): Promise<Counted | null> {
+      return new Promise((resolve, reject) => {
+        queue.push({ message, outcome, resolve, reject });
+        if (!writing) void drain();
+      });
     },
   };
 }
 
-/**
- * Writes one send's result. Only a message still leased by us is changed: if the lease ran out
- * and another worker took it over, this late result is dropped (that worker records its own).
- */
-async function recordSendOutcome(
-  db: Kysely<Database>,
-  message: MessageRow,
-  outcome: SendOutcome,
-  options: DispatchOptions,
-): Promise<keyof Omit<DispatchResult, 'claimed'> | null> {
+interface Settlement {
+  counted: Counted;
+  message: MessageSettlement;
+  step: { status: 'sent' | 'failed'; reason: string | null } | null;
+  audit: NewAuditEvent;
+}
+
+/** What one outcome means for its message and step (no I/O). */
+function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, random: () => number): Settlement {
+  const base = { id: message.id, attempts: message.attempts, sent_at: null, last_error: null, next_attempt_at: null };
+  if (outcome.status === 'sent') {
+    return {
+      counted: 'sent',
+      message: { ...base, status: 'sent', sent_at: now },
+      step: { status: 'sent', reason: null },
+      audit: { actor: WORKER_ACTOR, action: 'message.sent', entityType: 'message', entityId: message.id, data: { attempts: message.attempts, messageIdHeader: message.message_id_header } },
+    };
+  }
+  const failure = { attempts: message.attempts, failureClass: outcome.failureClass, code: outcome.code };
+  if (outcome.failureClass === 'configuration') {
+    const nextAt = new Date(now.getTime() + CONFIGURATION_RETRY_MS);
+    return {
+      counted: 'retried',
+      message: { ...base, status: 'retry', attempts: message.attempts - 1, next_attempt_at: nextAt, last_error: outcome.detail },
+      step: null,
+      audit: { actor: WORKER_ACTOR, action: 'message.retry', entityType: 'message', entityId: message.id, data: { ...failure, nextAttemptAt: nextAt.toISOString() } },
+    };
+  }
+  if (outcome.failureClass === 'transient' && message.attempts < MAX_SEND_ATTEMPTS) {
+    const nextAt = new Date(now.getTime() + sendBackoffMs(message.attempts, random));
+    return {
+      counted: 'retried',
+      message: { ...base, status: 'retry', next_attempt_at: nextAt, last_error: outcome.detail },
+      step: null,
+      audit: { actor: WORKER_ACTOR, action: 'message.retry', entityType: 'message', entityId: message.id, data: { ...failure, nextAttemptAt: nextAt.toISOString() } },
+    };
+  }
+  return {
+    counted: 'dead',
+    message: { ...base, status: 'dead', last_error: outcome.detail },
+    step: { status: 'failed', reason: outcome.failureClass === 'permanent' ? 'permanent_failure' : 'attempts_exhausted' },
+    audit: { actor: WORKER_ACTOR, action: 'message.dead', entityType: 'message', entityId: message.id, data: failure },
+  };
+}
+
+/** Writes a group of outcomes: one transaction, a few statements per tenant. */
+async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], options: DispatchOptions): Promise<Array<Counted | null>> {
   const now = options.clock();
-  const tenantId = message.tenant_id;
   const random = options.random ?? Math.random;
-  return db.transaction().execute(async (trx) => {
-    const audit: NewAuditEvent[] = [];
-    const events: WebhookEvent[] = [];
-    let counted: keyof Omit<DispatchResult, 'claimed'>;
-    let changes: MessageChanges;
-    let stepChange: { status: 'sent' | 'failed'; reason: string | null } | null = null;
-
-    if (outcome.status === 'sent') {
-      changes = { status: 'sent', sent_at: now, next_attempt_at: null, last_error: null };
-      stepChange = { status: 'sent', reason: null };
-      counted = 'sent';
-    } else if (outcome.failureClass === 'configuration') {
-      // Not the message's fault: it keeps its attempts and waits for the operator to fix things.
+  const settlements = group.map(({ message, outcome }) => settlementOf(message, outcome, now, random));
+  for (const { message, outcome } of group) {
+    if (outcome.status === 'failed' && outcome.failureClass === 'configuration') {
       options.log.error({ messageId: message.id, code: outcome.code }, 'mail configuration error: check SMTP_URL credentials and TLS');
-      changes = { status: 'retry', attempts: message.attempts - 1, next_attempt_at: new Date(now.getTime() + CONFIGURATION_RETRY_MS), last_error: outcome.detail };
-      counted = 'retried';
-    } else if (outcome.failureClass === 'transient' && message.attempts < MAX_SEND_ATTEMPTS) {
-      changes = { status: 'retry', next_attempt_at: new Date(now.getTime() + sendBackoffMs(message.attempts, random)), last_error: outcome.detail };
-      counted = 'retried';
-    } else {
-      changes = { status: 'dead', next_attempt_at: null, last_error: outcome.detail };
-      stepChange = { status: 'failed', reason: outcome.failureClass === 'permanent' ? 'permanent_failure' : 'attempts_exhausted' };
-      counted = 'dead';
     }
+  }
+  const counted: Array<Counted | null> = group.map(() => null);
+  await db.transaction().execute(async (trx) => {
+    const byTenant = new Map<string, number[]>();
+    group.forEach(({ message }, index) => byTenant.set(message.tenant_id, [...(byTenant.get(message.tenant_id) ?? []), index]));
+    for (const [tenantId, indexes] of byTenant) {
+      // The plans' locks first, as every use-case that changes a plan's steps takes them.
+      const plans = await lockPlans(trx, tenantId, [...new Set(indexes.map((i) => group[i]!.message.plan_id))], { skipLocked: false });
+      const interviewOf = new Map(plans.map((plan) => [plan.id, plan.interview_id]));
+      const settled = await settleClaimedMessages(trx, tenantId, indexes.map((i) => settlements[i]!.message), now);
+      const done = indexes.filter((i) => settled.has(group[i]!.message.id));
+      for (const i of done) counted[i] = settlements[i]!.counted;
 
-    // The plan's lock first, as every use-case that changes a plan's steps takes it.
-    const [plan] = await lockPlans(trx, tenantId, [message.plan_id], { skipLocked: false });
-    const settled = await settleClaimedMessage(trx, tenantId, message.id, changes, now);
-    if (!settled) return null;
-    audit.push({
-      actor: WORKER_ACTOR,
-      action: outcome.status === 'sent' ? 'message.sent' : `message.${changes.status}`,
-      entityType: 'message',
-      entityId: message.id,
-      data:
-        outcome.status === 'sent'
-          ? { attempts: settled.attempts, messageIdHeader: settled.message_id_header }
-          : { attempts: settled.attempts, failureClass: outcome.failureClass, code: outcome.code, nextAttemptAt: settled.next_attempt_at?.toISOString() ?? null },
-    });
-
-    if (stepChange) {
-      const [step] = await findStepsByIds(trx, tenantId, [message.step_id]);
-      await updateStep(trx, tenantId, message.step_id, { status: stepChange.status, reason: stepChange.reason, sent_at: stepChange.status === 'sent' ? now : null }, now);
-      audit.push({ actor: WORKER_ACTOR, action: `step.${stepChange.status}`, entityType: 'follow_up_step', entityId: message.step_id, data: { messageId: message.id, reason: stepChange.reason } });
-      if (outcome.status === 'sent') {
+      const finished = done.filter((i) => settlements[i]!.step !== null);
+      const steps = await updateStepOutcomes(
+        trx,
+        tenantId,
+        finished.map((i) => ({ id: group[i]!.message.step_id, ...settlements[i]!.step!, sent_at: settlements[i]!.step!.status === 'sent' ? now : null })),
+        now,
+      );
+      const stepById = new Map(steps.map((step) => [step.id, step]));
+      const audit: NewAuditEvent[] = done.map((i) => settlements[i]!.audit);
+      const events: WebhookEvent[] = [];
+      for (const i of finished) {
+        const { message, outcome } = group[i]!;
+        const step = stepById.get(message.step_id);
+        const interviewId = interviewOf.get(message.plan_id);
+        audit.push({ actor: WORKER_ACTOR, action: `step.${settlements[i]!.step!.status}`, entityType: 'follow_up_step', entityId: message.step_id, data: { messageId: message.id, reason: settlements[i]!.step!.reason } });
+        if (outcome.status === 'sent') {
+          events.push({
+            type: 'followup.sent',
+            data: {
+              messageId: message.id,
+              planId: message.plan_id,
+              stepId: message.step_id,
+              interviewId,
+              kind: message.kind,
+              channel: message.channel,
+              recipient: { name: message.to_name, email: message.to_address },
+              messageIdHeader: message.message_id_header,
+              sentAt: now.toISOString(),
+              late: step?.late ?? false,
+              decisions: step?.decisions ?? [],
+            },
+          });
+          continue;
+        }
         events.push({
-          type: 'followup.sent',
+          type: 'followup.failed',
           data: {
             messageId: message.id,
-            planId: message.plan_id,
             stepId: message.step_id,
-            interviewId: plan!.interview_id,
+            planId: message.plan_id,
+            interviewId,
             kind: message.kind,
-            channel: message.channel,
             recipient: { name: message.to_name, email: message.to_address },
-            messageIdHeader: message.message_id_header,
-            sentAt: now.toISOString(),
-            late: step!.late,
-            decisions: step!.decisions,
+            attempts: message.attempts,
+            failureClass: outcome.failureClass,
+            code: outcome.code,
+            hardBounce: outcome.hardBounce,
           },
         });
-      } else {
-        events.push(failedEvent(message, plan!.interview_id, outcome));
         if (outcome.hardBounce && message.to_address) {
           // A hard bounce means the address does not take mail: never write to it again (S6).
           await insertSuppression(trx, { tenant_id: tenantId, address: message.to_address, reason: 'hard_bounce', detail: outcome.code });
           audit.push({ actor: WORKER_ACTOR, action: 'suppression.added', entityType: 'message', entityId: message.id, data: { reason: 'hard_bounce', code: outcome.code } });
         }
       }
-      const planSettled = await settlePlanStatus(trx, tenantId, plan!, WORKER_ACTOR, now);
-      audit.push(...planSettled.audit);
-      if (planSettled.completed) events.push({ type: 'plan.completed', data: { planId: plan!.id, interviewId: plan!.interview_id } });
+
+      // A plan whose last waiting step just finished is complete.
+      const touched = [...new Set(finished.map((i) => group[i]!.message.plan_id))];
+      const stillPending = await findPlansWithPendingSteps(trx, tenantId, touched, PENDING_STATUSES);
+      const completed = await updatePlanStatuses(trx, tenantId, touched.filter((id) => !stillPending.has(id)), 'active', 'completed', now);
+      for (const plan of completed) {
+        audit.push({ actor: WORKER_ACTOR, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
+        events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
+      }
+      await insertAuditEvents(trx, tenantId, audit);
+      await enqueueWebhookEvents(trx, tenantId, events, now);
     }
-    await insertAuditEvents(trx, tenantId, audit);
-    await enqueueWebhookEvents(trx, tenantId, events, now);
-    return counted;
   });
+  return counted;
 }

@@ -5,7 +5,6 @@ import { isId } from '../db/ids.js';
 import { findMessageForUpdate, findMessagesByIds, findMessagesByStepIds, listMessages, updateMessage } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
-import { evaluate } from '../domain/evaluate.js';
 import { hasLintErrors } from '../domain/lint.js';
 import type { Channel, LintFinding, StepKind } from '../domain/types.js';
 import { LIMITS, multiLineProblem, singleLineProblem } from '../domain/validation.js';
@@ -14,8 +13,8 @@ import { badInput, conflict, notFound, ServiceError } from './errors.js';
 import { settlePlanStatus } from './follow-up-plans.js';
 import { lintComposed } from './message-composer.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
-import { evaluationFactsFor, loadPlanContext, stepFactsOf } from './plan-context.js';
-import { applyDecision, flushEffects } from './step-evaluation.js';
+import { loadPlanContext } from './plan-context.js';
+import { evaluateStepNow } from './step-evaluation.js';
 import { enqueueWebhookEvents } from './webhook-events.js';
 
 export type MessageStatus = 'held' | 'queued' | 'sending' | 'retry' | 'sent' | 'dead' | 'awaiting_delivery' | 'discarded' | 'cancelled';
@@ -103,13 +102,9 @@ export async function approveMessage(
       const approvedStep = await updateStep(trx, caller.tenantId, step.id, { approved: true, status: 'scheduled' }, now);
       context.messages = context.messages.map((other) => (other.id === id ? approvedMessage : other));
       context.steps = context.steps.map((other) => (other.id === step.id ? approvedStep : other));
-      await insertAuditEvents(trx, caller.tenantId, [
+      const decision = await evaluateStepNow(trx, context, approvedStep, ctx.spell, now, caller.sub, [
         { actor: caller.sub, action: 'message.approved', entityType: 'message', entityId: id, data: { edited, lintFindings: findings } },
       ]);
-
-      const decision = evaluate(stepFactsOf(approvedStep), evaluationFactsFor(context, approvedStep), now);
-      const effects = await applyDecision(trx, context, approvedStep, decision, ctx.spell, now, caller.sub);
-      await flushEffects(trx, caller.tenantId, new Map([[context.plan.id, context]]), new Map([[context.plan.id, [effects]]]), now, caller.sub);
       const view = toMessageView((await findMessagesByIds(trx, caller.tenantId, [id]))[0]!);
       if (decision.type === 'skip' || decision.type === 'cancel_plan') {
         const why = decision.reason === 'window_missed' ? 'its window has passed' : decision.reason.replaceAll('_', ' ');

@@ -12,11 +12,26 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Words remembered before the memo starts over: a working vocabulary, bounded. */
+const MEMO_LIMIT = 50_000;
+
 function loadEnglishSpellChecker(): SpellChecker {
   timesLoaded += 1;
   // dictionary-en hands out Uint8Arrays; nspell's typings want Buffers: wrap the same bytes.
   const hunspell = nspell({ aff: asBuffer(dictionary.aff), dic: asBuffer(dictionary.dic) });
-  return { correct: (word: string): boolean => hunspell.correct(word) };
+  // Follow-ups reuse a small vocabulary, and a Hunspell lookup costs far more than a Map hit.
+  const memo = new Map<string, boolean>();
+  return {
+    correct(word: string): boolean {
+      let known = memo.get(word);
+      if (known === undefined) {
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        known = hunspell.correct(word);
+        memo.set(word, known);
+      }
+      return known;
+    },
+  };
 }
 
 /** The shared English (en-US) spell checker; cheap to call repeatedly. */

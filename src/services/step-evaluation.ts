@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
-import { claimDueSteps, lockPlans, type StepChanges, updateStep } from '../db/follow-up-plans.js';
+import { claimDueSteps, lockPlans, type StepState, updatePlanStatuses, updateStepStates } from '../db/follow-up-plans.js';
 import { insertMessages, type MessageChanges, updateMessage } from '../db/messages.js';
 import type { Database, FollowUpStepRow, MessageRow, NewMessage } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
@@ -8,26 +8,25 @@ import { isPartnerDelivered } from '../domain/channel.js';
 import { evaluate } from '../domain/evaluate.js';
 import type { SpellChecker } from '../domain/lint.js';
 import type { Channel, Decision, RuleResult } from '../domain/types.js';
-import { cancelPlanSteps, settlePlanStatus } from './follow-up-plans.js';
+import { cancelPlanSteps, PENDING_STATUSES, type StepStatus } from './follow-up-plans.js';
 import { composeStepMessage } from './message-composer.js';
 import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf } from './plan-context.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 // What happens when a step falls due: ask the policy engine, then write the outcome (the step's
-// new state, its message, audit events, webhook events) in the caller's transaction.
+// new state, its message, audit events, webhook events) in the caller's transaction. Decisions
+// are turned into writes in memory first, so a whole batch is written with a few statements.
 
 export const WORKER_ACTOR = 'worker';
 
-/** The writes one decision leads to, gathered so a batch can flush them together. */
+/** The writes one decision leads to. */
 export interface StepEffects {
+  step: StepState;
+  messageChanges: Array<{ id: string; changes: MessageChanges }>;
+  newMessages: NewMessage[];
   audit: NewAuditEvent[];
   events: WebhookEvent[];
-  newMessages: NewMessage[];
   cancelPlanReason: string | null;
-}
-
-function emptyEffects(): StepEffects {
-  return { audit: [], events: [], newMessages: [], cancelPlanReason: null };
 }
 
 export function stepEventData(context: PlanContext, step: FollowUpStepRow, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -46,125 +45,18 @@ function messageSummary(message: Pick<NewMessage, 'id' | 'subject' | 'body' | 't
   return { id: message.id, channel: message.channel, to: { name: message.to_name, address: message.to_address }, subject: message.subject, body: message.body };
 }
 
-/**
- * Turns a decision into writes. A held message that was approved is released as it stands; any
- * other release writes a fresh message. Partner-delivered channels are handed over by webhook
- * (`followup.due`) and wait for the partner's report.
- */
-export async function applyDecision(
-  trx: Kysely<Database>,
-  context: PlanContext,
-  step: FollowUpStepRow,
-  decision: Decision,
-  spell: SpellChecker,
-  now: Date,
-  actor: string,
-): Promise<StepEffects> {
-  const effects = emptyEffects();
-  const decisions = JSON.stringify(decision.rules);
-  const evaluated = (data: Record<string, unknown>): NewAuditEvent => ({
-    actor,
-    action: 'step.evaluated',
-    entityType: 'follow_up_step',
-    entityId: step.id,
-    data: { decision: decision.type, ...data, rules: decision.rules },
-  });
-  const existing = context.messages.find((message) => message.step_id === step.id && message.status === 'held');
-
-  switch (decision.type) {
-    case 'defer': {
-      await updateStep(trx, step.tenant_id, step.id, { due_at: decision.until, decisions }, now);
-      effects.audit.push(evaluated({ until: decision.until.toISOString() }));
-      return effects;
-    }
-    case 'skip': {
-      await updateStep(trx, step.tenant_id, step.id, { status: 'skipped', reason: decision.reason, decisions }, now);
-      if (existing) await updateMessage(trx, step.tenant_id, existing.id, { status: 'cancelled' }, now);
-      effects.audit.push(evaluated({ reason: decision.reason }));
-      effects.events.push({ type: 'followup.skipped', data: stepEventData(context, step, { reason: decision.reason, decisions: decision.rules }) });
-      return effects;
-    }
-    case 'cancel_plan': {
-      effects.audit.push(evaluated({ reason: decision.reason }));
-      effects.cancelPlanReason = decision.reason;
-      return effects;
-    }
-    case 'hold': {
-      if (decision.reason === 'plan_paused') {
-        await updateStep(trx, step.tenant_id, step.id, { status: 'paused', decisions }, now);
-        effects.audit.push(evaluated({ reason: decision.reason }));
-        return effects;
-      }
-      // Held for the candidate's review: the message is written now so they can read it.
-      const message = existing ?? compose(effects, context, step, step.channel as Channel, spell, now);
-      const needsReview = hasErrors(message);
-      await updateStep(
-        trx,
-        step.tenant_id,
-        step.id,
-        { status: needsReview ? 'needs_review' : 'awaiting_approval', reason: needsReview ? 'lint_errors' : decision.reason, decisions },
-        now,
-      );
-      effects.audit.push(evaluated({ reason: decision.reason, messageId: message.id }));
-      effects.events.push(awaitingApprovalEvent(context, step, message, needsReview ? 'lint_errors' : 'review', decision.rules));
-      return effects;
-    }
-    case 'send': {
-      const channel = decision.channel;
-      const changes: StepChanges = { channel, late: decision.late, decisions, reason: null };
-      // An approved message goes as the candidate approved it; anything else is written afresh.
-      const approved = existing && step.approved ? existing : undefined;
-      if (existing && !approved) await updateMessage(trx, step.tenant_id, existing.id, { status: 'cancelled' }, now);
-      const message = approved ?? compose(effects, context, step, channel, spell, now);
-      if (!approved && hasErrors(message)) {
-        // An error-level lint finding holds the message for a person (POLICY.md, content rules).
-        await updateStep(trx, step.tenant_id, step.id, { ...changes, status: 'needs_review', reason: 'lint_errors' }, now);
-        effects.audit.push(evaluated({ channel, held: 'lint_errors', messageId: message.id }));
-        effects.events.push(awaitingApprovalEvent(context, step, message, 'lint_errors', decision.rules));
-        return effects;
-      }
-      const partner = isPartnerDelivered(channel);
-      const release: MessageChanges = partner ? { status: 'awaiting_delivery', next_attempt_at: null } : { status: 'queued', next_attempt_at: now };
-      if (approved) await updateMessage(trx, step.tenant_id, approved.id, release, now);
-      else Object.assign(message, release);
-      await updateStep(trx, step.tenant_id, step.id, { ...changes, status: 'queued' }, now);
-      effects.audit.push(evaluated({ channel, late: decision.late, messageId: message.id }));
-      if (partner) {
-        effects.events.push({
-          type: 'followup.due',
-          data: stepEventData(context, { ...step, channel }, { message: messageSummary(message), late: decision.late, decisions: decision.rules }),
-        });
-      }
-      return effects;
-    }
-  }
-}
-
-function awaitingApprovalEvent(
-  context: PlanContext,
-  step: FollowUpStepRow,
-  message: MessageRow | NewMessage,
-  reason: 'review' | 'lint_errors',
-  rules: RuleResult[],
-): WebhookEvent {
+function stateOf(step: FollowUpStepRow): StepState {
   return {
-    type: 'followup.awaiting_approval',
-    data: stepEventData(context, step, { messageId: message.id, reason, lintFindings: findingsOf(message), decisions: rules }),
+    id: step.id,
+    status: step.status,
+    reason: step.reason,
+    channel: step.channel,
+    due_at: step.due_at,
+    decisions: JSON.stringify(step.decisions),
+    late: step.late,
+    approved: step.approved,
+    sent_at: step.sent_at,
   };
-}
-
-/** Writes a new message for the step (held until released) and records it among the effects. */
-function compose(effects: StepEffects, context: PlanContext, step: FollowUpStepRow, channel: Channel, spell: SpellChecker, now: Date): NewMessage {
-  const composed = composeStepMessage(context, step, channel, spell, now);
-  effects.newMessages.push(composed.row);
-  effects.audit.push({
-    actor: WORKER_ACTOR,
-    action: 'message.created',
-    entityType: 'message',
-    entityId: composed.row.id,
-    data: { stepId: step.id, channel, lintFindings: composed.findings },
-  });
-  return composed.row;
 }
 
 /** Findings of a stored message (parsed) or of one about to be inserted (JSON text). */
@@ -177,7 +69,134 @@ function hasErrors(message: MessageRow | NewMessage): boolean {
   return findingsOf(message).some((finding) => finding.level === 'error');
 }
 
-/** Writes what a group of decisions produced, for one tenant, and closes plans that ended. */
+/**
+ * Turns a decision into writes. A held message that was approved is released as it stands; any
+ * other release writes a fresh message. Partner-delivered channels are handed over by webhook
+ * (`followup.due`) and wait for the partner's report. Nothing is written here.
+ */
+export function decideEffects(
+  context: PlanContext,
+  step: FollowUpStepRow,
+  decision: Decision,
+  spell: SpellChecker,
+  now: Date,
+  actor: string,
+): StepEffects {
+  const effects: StepEffects = {
+    step: { ...stateOf(step), decisions: JSON.stringify(decision.rules) },
+    messageChanges: [],
+    newMessages: [],
+    audit: [],
+    events: [],
+    cancelPlanReason: null,
+  };
+  const evaluated = (data: Record<string, unknown>): NewAuditEvent => ({
+    actor,
+    action: 'step.evaluated',
+    entityType: 'follow_up_step',
+    entityId: step.id,
+    data: { decision: decision.type, ...data, rules: decision.rules },
+  });
+  const compose = (channel: Channel): NewMessage => {
+    const composed = composeStepMessage(context, step, channel, spell, now);
+    effects.newMessages.push(composed.row);
+    effects.audit.push({
+      actor,
+      action: 'message.created',
+      entityType: 'message',
+      entityId: composed.row.id,
+      data: { stepId: step.id, channel, lintFindings: composed.findings },
+    });
+    return composed.row;
+  };
+  const awaitingApproval = (message: MessageRow | NewMessage, reason: 'review' | 'lint_errors', rules: RuleResult[]): WebhookEvent => ({
+    type: 'followup.awaiting_approval',
+    data: stepEventData(context, step, { messageId: message.id, reason, lintFindings: findingsOf(message), decisions: rules }),
+  });
+  const existing = context.messages.find((message) => message.step_id === step.id && message.status === 'held');
+
+  switch (decision.type) {
+    case 'defer':
+      effects.step.due_at = decision.until;
+      effects.audit.push(evaluated({ until: decision.until.toISOString() }));
+      return effects;
+    case 'skip':
+      Object.assign(effects.step, { status: 'skipped', reason: decision.reason });
+      if (existing) effects.messageChanges.push({ id: existing.id, changes: { status: 'cancelled' } });
+      effects.audit.push(evaluated({ reason: decision.reason }));
+      effects.events.push({ type: 'followup.skipped', data: stepEventData(context, step, { reason: decision.reason, decisions: decision.rules }) });
+      return effects;
+    case 'cancel_plan':
+      effects.audit.push(evaluated({ reason: decision.reason }));
+      effects.cancelPlanReason = decision.reason;
+      return effects;
+    case 'hold': {
+      if (decision.reason === 'plan_paused') {
+        effects.step.status = 'paused';
+        effects.audit.push(evaluated({ reason: decision.reason }));
+        return effects;
+      }
+      // Held for the candidate's review: the message is written now so they can read it.
+      const message = existing ?? compose(step.channel as Channel);
+      const needsReview = hasErrors(message);
+      Object.assign(effects.step, { status: needsReview ? 'needs_review' : 'awaiting_approval', reason: needsReview ? 'lint_errors' : decision.reason });
+      effects.audit.push(evaluated({ reason: decision.reason, messageId: message.id }));
+      effects.events.push(awaitingApproval(message, needsReview ? 'lint_errors' : 'review', decision.rules));
+      return effects;
+    }
+    case 'send': {
+      const channel = decision.channel;
+      Object.assign(effects.step, { channel, late: decision.late, reason: null });
+      // An approved message goes as the candidate approved it; anything else is written afresh.
+      const approved = existing && step.approved ? existing : undefined;
+      if (existing && !approved) effects.messageChanges.push({ id: existing.id, changes: { status: 'cancelled' } });
+      const message = approved ?? compose(channel);
+      if (!approved && hasErrors(message)) {
+        // An error-level lint finding holds the message for a person (POLICY.md, content rules).
+        Object.assign(effects.step, { status: 'needs_review', reason: 'lint_errors' });
+        effects.audit.push(evaluated({ channel, held: 'lint_errors', messageId: message.id }));
+        effects.events.push(awaitingApproval(message, 'lint_errors', decision.rules));
+        return effects;
+      }
+      const partner = isPartnerDelivered(channel);
+      const release: MessageChanges = partner ? { status: 'awaiting_delivery', next_attempt_at: null } : { status: 'queued', next_attempt_at: now };
+      if (approved) effects.messageChanges.push({ id: approved.id, changes: release });
+      else Object.assign(message, release);
+      // Released now: from here on it counts as gone for spacing and attempts (T5, T6).
+      Object.assign(effects.step, { status: 'queued', due_at: now });
+      effects.audit.push(evaluated({ channel, late: decision.late, messageId: message.id }));
+      if (partner) {
+        effects.events.push({
+          type: 'followup.due',
+          data: stepEventData(context, { ...step, channel }, { message: messageSummary(message), late: decision.late, decisions: decision.rules }),
+        });
+      }
+      return effects;
+    }
+  }
+}
+
+/** Keeps the in-memory context in step with the decided writes, for later steps of the same plan. */
+function applyToContext(context: PlanContext, effects: StepEffects): void {
+  const index = context.steps.findIndex((other) => other.id === effects.step.id);
+  if (index >= 0) {
+    const { decisions, ...state } = effects.step;
+    context.steps[index] = { ...context.steps[index]!, ...state, decisions: JSON.parse(decisions) };
+  }
+  for (const message of effects.newMessages) {
+    context.messages.push({
+      ...message,
+      attempts: 0,
+      references_header: JSON.parse(message.references_header),
+      lint_findings: JSON.parse(message.lint_findings),
+    } as MessageRow);
+  }
+}
+
+/**
+ * Writes what a group of decisions produced, for one tenant, with a handful of statements, and
+ * settles the plans: one with nothing pending left is complete (plan.completed).
+ */
 export async function flushEffects(
   trx: Kysely<Database>,
   tenantId: string,
@@ -186,33 +205,53 @@ export async function flushEffects(
   now: Date,
   actor: string,
 ): Promise<void> {
-  const audit: NewAuditEvent[] = [];
-  const events: WebhookEvent[] = [];
-  const messages: NewMessage[] = [];
+  const all = [...effectsByPlan.values()].flat();
+  await updateStepStates(trx, tenantId, all.map((effects) => effects.step), now);
+  await insertMessages(trx, all.flatMap((effects) => effects.newMessages));
+  for (const { id, changes } of all.flatMap((effects) => effects.messageChanges)) await updateMessage(trx, tenantId, id, changes, now);
+
+  const audit = all.flatMap((effects) => effects.audit);
+  const events = all.flatMap((effects) => effects.events);
+  const completing: string[] = [];
+  const reopening: string[] = [];
   for (const [planId, list] of effectsByPlan) {
     const context = contexts.get(planId)!;
-    for (const effects of list) {
-      audit.push(...effects.audit);
-      events.push(...effects.events);
-      messages.push(...effects.newMessages);
-    }
     const cancelReason = list.find((effects) => effects.cancelPlanReason)?.cancelPlanReason;
     if (cancelReason) {
-      await insertMessages(trx, messages.splice(0));
       await cancelPlanSteps(trx, tenantId, actor, context.plan, cancelReason, now);
       continue;
     }
+    const pending = context.steps.some((step) => PENDING_STATUSES.includes(step.status as StepStatus));
+    if (context.plan.status === 'active' && !pending) completing.push(planId);
+    if (context.plan.status === 'completed' && pending) reopening.push(planId);
   }
-  await insertMessages(trx, messages);
-  for (const [planId] of effectsByPlan) {
-    const context = contexts.get(planId)!;
-    if (context.plan.status !== 'active') continue;
-    const settled = await settlePlanStatus(trx, tenantId, context.plan, actor, now);
-    audit.push(...settled.audit);
-    if (settled.completed) events.push({ type: 'plan.completed', data: { planId, interviewId: context.plan.interview_id } });
+  for (const plan of await updatePlanStatuses(trx, tenantId, completing, 'active', 'completed', now)) {
+    audit.push({ actor, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
+    events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
+  }
+  for (const plan of await updatePlanStatuses(trx, tenantId, reopening, 'completed', 'active', now)) {
+    audit.push({ actor, action: 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'completed', to: 'active' } });
   }
   await insertAuditEvents(trx, tenantId, audit);
-  await enqueueWebhookEvents(trx, tenantId, events, now, await findActiveEndpoints(trx, tenantId));
+  if (events.length > 0) await enqueueWebhookEvents(trx, tenantId, events, now, await findActiveEndpoints(trx, tenantId));
+}
+
+/** Decides and writes one step outside the worker (an approval, a new answer to concerns). */
+export async function evaluateStepNow(
+  trx: Kysely<Database>,
+  context: PlanContext,
+  step: FollowUpStepRow,
+  spell: SpellChecker,
+  now: Date,
+  actor: string,
+  extraAudit: NewAuditEvent[] = [],
+): Promise<Decision> {
+  const decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), now);
+  const effects = decideEffects(context, step, decision, spell, now, actor);
+  effects.audit.unshift(...extraAudit);
+  applyToContext(context, effects);
+  await flushEffects(trx, context.tenant.tenant_id, new Map([[context.plan.id, context]]), new Map([[context.plan.id, [effects]]]), now, actor);
+  return decision;
 }
 
 function groupByTenant(steps: FollowUpStepRow[]): Map<string, FollowUpStepRow[]> {
@@ -237,56 +276,36 @@ export async function evaluateDueSteps(
   options: { now: Date; batchSize: number; spell: SpellChecker; onStepError?: (stepId: string, error: unknown) => void },
 ): Promise<EvaluationBatchResult> {
   const { now, spell } = options;
-  const counts: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
-  const claimed = await db.transaction().execute(async (trx) => {
+  const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
+  const counts = await db.transaction().execute(async (trx) => {
     const steps = await claimDueSteps(trx, now, options.batchSize);
     let evaluated = 0;
     for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
-      const locked = new Set((await lockPlans(trx, tenantId, [...new Set(claimedSteps.map((step) => step.plan_id))], { skipLocked: true })).map((plan) => plan.id));
-      const tenantSteps = claimedSteps.filter((step) => locked.has(step.plan_id));
-      evaluated += tenantSteps.length;
+      const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
+      const locked = new Set((await lockPlans(trx, tenantId, planIds, { skipLocked: true })).map((plan) => plan.id));
       const contexts = await loadPlanContexts(trx, tenantId, [...locked]);
       const effectsByPlan = new Map<string, StepEffects[]>();
-      for (const step of tenantSteps) {
-        const context = contexts.get(step.plan_id)!;
+      for (const step of claimedSteps) {
+        const context = contexts.get(step.plan_id);
+        if (!context) continue;
+        evaluated += 1;
         let decision: Decision;
         try {
           decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), now);
         } catch (error) {
-          // A bug in the engine must not wedge the queue: the step fails, visibly, and the
+          // A bug in the engine must not wedge the queue: the step is skipped, visibly, and the
           // batch goes on.
           options.onStepError?.(step.id, error);
-          decision = { type: 'skip', reason: 'evaluation_error', rules: [] as RuleResult[] };
+          decision = { type: 'skip', reason: 'evaluation_error', rules: [] };
         }
-        counts[decision.type] += 1;
-        const effects = await applyDecision(trx, context, step, decision, spell, now, WORKER_ACTOR);
+        decisions[decision.type] += 1;
+        const effects = decideEffects(context, step, decision, spell, now, WORKER_ACTOR);
+        applyToContext(context, effects);
         effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
-        // Later steps of the same plan must see this one's new state (T5, T6, threading).
-        refreshContext(context, step, decision, effects, now);
       }
       await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
     }
     return { claimed: steps.length, evaluated };
   });
-  return { claimed: claimed.claimed, evaluated: claimed.evaluated, decisions: counts };
-}
-
-/** Keeps the in-memory context in step with what was just written, for the next step of the batch. */
-function refreshContext(context: PlanContext, step: FollowUpStepRow, decision: Decision, effects: StepEffects, now: Date): void {
-  const index = context.steps.findIndex((other) => other.id === step.id);
-  if (index < 0) return;
-  const next: FollowUpStepRow = { ...step, updated_at: now };
-  if (decision.type === 'skip') next.status = 'skipped';
-  if (decision.type === 'defer') next.due_at = decision.until;
-  if (decision.type === 'send') Object.assign(next, { status: 'queued', due_at: now, channel: decision.channel });
-  if (decision.type === 'hold') next.status = 'awaiting_approval';
-  context.steps[index] = next;
-  for (const message of effects.newMessages) {
-    context.messages.push({
-      ...message,
-      attempts: 0,
-      references_header: JSON.parse(message.references_header),
-      lint_findings: JSON.parse(message.lint_findings),
-    } as MessageRow);
-  }
+  return { ...counts, decisions };
 }

@@ -16,8 +16,6 @@ export interface WorkerSettings {
   sendConcurrency: number;
 }
 
-export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { batchSize: 200, leaseMs: 120_000, sendConcurrency: 10 };
-
 export interface TickDependencies {
   db: Kysely<Database>;
   mailer: Mailer;
@@ -29,25 +27,39 @@ export interface TickDependencies {
 }
 
 /**
+ * Evaluates every step due now, in batches. Two batches run at once on separate connections
+ * (SKIP LOCKED keeps them apart), so one batch's writes overlap the next one's evaluation.
+ */
+export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings'>, signal: AbortSignal, lanes = 2): Promise<number> {
+  let evaluated = 0;
+  const lane = async () => {
+    for (;;) {
+      if (signal.aborted) return;
+      const batch = await evaluateDueSteps(deps.db, {
+        now: deps.clock(),
+        batchSize: deps.settings.batchSize,
+        spell: deps.spell,
+        onStepError: (stepId, error) => deps.log.error({ stepId, errName: (error as Error).name, stack: (error as Error).stack }, 'step evaluation failed'),
+      });
+      evaluated += batch.evaluated;
+      if (batch.claimed > 0) deps.log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
+      // A short batch means nothing more is due; a batch all of whose plans were busy elsewhere
+      // waits for the next tick rather than spinning on the same rows.
+      if (batch.claimed < deps.settings.batchSize || batch.evaluated === 0) return;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return evaluated;
+}
+
+/**
  * One worker tick: evaluate every step that has fallen due, send every message that may go,
  * then post every webhook that is due, batch after batch until nothing is left or the process
  * is asked to stop.
  */
 export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
-  for (;;) {
-    if (signal.aborted) return;
-    const batch = await evaluateDueSteps(db, {
-      now: deps.clock(),
-      batchSize: settings.batchSize,
-      spell: deps.spell,
-      onStepError: (stepId, error) => log.error({ stepId, errName: (error as Error).name, stack: (error as Error).stack }, 'step evaluation failed'),
-    });
-    if (batch.claimed > 0) log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
-    // A short batch means nothing more is due; a batch all of whose plans were busy elsewhere
-    // waits for the next tick rather than spinning on the same rows.
-    if (batch.claimed < settings.batchSize || batch.evaluated === 0) break;
-  }
+  await drainDueSteps(deps, signal);
   for (;;) {
     if (signal.aborted) return;
     const batch = await dispatchDueMessages(db, {

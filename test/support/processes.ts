@@ -39,7 +39,11 @@ export function spawnService(env: NodeJS.ProcessEnv, args: string[] = []): { chi
 export async function startService(env: NodeJS.ProcessEnv, args: string[] = [], timeoutMs = 30_000): Promise<ServiceProcess> {
   const { child, output, exited } = spawnService(env, args);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start in time:\n${output()}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Never leave a half-started service behind to poll the database.
+      child.kill('SIGKILL');
+      reject(new Error(`service did not start in time:\n${output()}`));
+    }, timeoutMs);
     const check = () => {
       const api = /Afterview API on (http:\/\/[^/\s]+)/.exec(output());
       const workerOnly = args.includes('--mode=worker') && /worker scheduled/.test(output());

@@ -285,7 +285,7 @@ describe('L6 not pushy', () => {
   });
 
   it('quotes what it found', () => {
-    expect(findPushyPhrases('Please reply ASAP, it is urgent.')).toEqual(['ASAP', 'urgent', 'Please reply']);
+    expect(findPushyPhrases('Please reply ASAP, it is urgent.')).toEqual(['Please reply', 'ASAP', 'urgent']);
   });
 });
 

@@ -1,0 +1,18 @@
+import { deliveryBenchmark } from './delivery.js';
+
+// `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
+// prints absolute numbers and a ratio to a baseline measured in the same run.
+
+const suites: Record<string, () => Promise<void>> = {
+  delivery: deliveryBenchmark,
+};
+
+const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
+for (const name of chosen.length > 0 ? chosen : Object.keys(suites)) {
+  const suite = suites[name];
+  if (!suite) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+  await suite();
+}
