@@ -26,6 +26,10 @@ export interface Config {
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
   worker: { batchSize: number; leaseMs: number; sendConcurrency: number };
+  /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
+  graphqlIntrospection: boolean;
+  rateLimitPerMinute: number;
+  corsOrigins: string[];
 }
 
 const envSchema = z.object({
@@ -43,6 +47,9 @@ const envSchema = z.object({
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  CORS_ORIGINS: z.string().default(''),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -66,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: e.NODE_ENV === 'production',
     mailDomain: e.MAIL_DOMAIN,
     worker: { batchSize: e.WORKER_BATCH_SIZE, leaseMs: e.WORKER_LEASE_SECONDS * 1000, sendConcurrency: e.WORKER_SEND_CONCURRENCY },
+    graphqlIntrospection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
   };
 }
 

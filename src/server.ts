@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { buildApp } from './app.js';
+import { buildApp, buildOperationsApp } from './app.js';
 import { loadConfig, outboxDirectory, resolveJwtSecret, type RunMode } from './config.js';
 import { DataDirectoryLockedError, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { ensureDevelopmentTenant } from './services/development.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
@@ -40,13 +41,21 @@ async function main(): Promise<void> {
 
   let worker: WorkerHandle | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  const metrics = createMetrics(database.db);
 
-  if (mode !== 'worker') {
+  if (mode === 'worker') {
+    // A worker has no API, but an operator still probes and scrapes it.
+    app = await buildOperationsApp({ db: database.db, logger: log, metrics });
+    await app.listen({ port: config.port, host: config.host });
+  } else {
     app = await buildApp({
       db: database.db,
       jwtSecret: jwt.secret,
       logger: log,
-      graphiql: !config.production,
+      metrics,
+      introspection: config.graphqlIntrospection,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      corsOrigins: config.corsOrigins,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
     });
     await app.listen({ port: config.port, host: config.host });
@@ -77,8 +86,14 @@ async function main(): Promise<void> {
       log: workerLog,
       settings: config.worker,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
+      metrics,
     };
-    worker = startWorker({ schedule: config.workerCron, log: workerLog, tick: (signal) => runWorkerTick(deps, signal) });
+    worker = startWorker({
+      schedule: config.workerCron,
+      log: workerLog,
+      tick: (signal) => runWorkerTick(deps, signal),
+      onTickDone: (ms) => metrics.workerTickDuration.observe(ms / 1000),
+    });
     log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');
   }
 

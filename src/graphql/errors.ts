@@ -1,6 +1,11 @@
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { ExecutionResult, GraphQLError as GraphQLErrorType } from 'graphql';
+import { graphql } from './graphql-instance.js';
 import type { MercuriusContext } from 'mercurius';
 import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+import { errorForLog } from '../logger.js';
+
+const { GraphQLError } = graphql;
+type GraphQLError = GraphQLErrorType;
 
 // Every error leaves with extensions.code from API.md's list. Service errors carry their own;
 // anything GraphQL refused before running (syntax, unknown fields, a value a scalar rejects)
@@ -10,7 +15,7 @@ interface FormattedError {
   message: string;
   locations?: ReadonlyArray<{ line: number; column: number }> | undefined;
   path?: ReadonlyArray<string | number> | undefined;
-  extensions: { code: ErrorCode; field?: string };
+  extensions: { code: ErrorCode | 'RATE_LIMITED'; field?: string };
 }
 
 function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | undefined): FormattedError {
@@ -20,12 +25,13 @@ function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | u
     return { ...base, message: original.message, extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) } };
   }
   const clientStatus = (original as { statusCode?: number } | undefined)?.statusCode;
+  if (clientStatus === 429) return { ...base, message: original!.message, extensions: { code: 'RATE_LIMITED' } };
   const refusedBeforeExecution = !error.path && (original === undefined || original instanceof GraphQLError);
   if (refusedBeforeExecution || original instanceof GraphQLError || (clientStatus && clientStatus >= 400 && clientStatus < 500)) {
     return { ...base, message: error.message, extensions: { code: 'BAD_USER_INPUT' } };
   }
   // Log the kind and the stack, not the message: driver errors can quote the values involved.
-  log?.error({ errName: original?.name ?? error.name, code: (original as { code?: string })?.code, stack: original?.stack, path: error.path }, 'graphql internal error');
+  log?.error({ ...errorForLog(original ?? error), path: error.path }, 'graphql internal error');
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL' } };
 }
 
@@ -55,7 +61,7 @@ export function formatGraphQLErrors(
   return { statusCode, response: { data: execution.data ?? null, errors: errors as unknown as ExecutionResult['errors'] } };
 }
 
-function statusOfRefusal(cause: Error | undefined, code: ErrorCode | undefined): number {
+function statusOfRefusal(cause: Error | undefined, code: FormattedError['extensions']['code'] | undefined): number {
   if (cause instanceof ServiceError) return HTTP_STATUS_BY_CODE[cause.code];
   const status = (cause as { statusCode?: unknown } | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400) return status;

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import mercurius from 'mercurius';
+import type { Metrics } from '../metrics.js';
 import type { ServiceContext } from '../services/context.js';
 import type { GraphQLContext } from './context.js';
 import { formatGraphQLErrors } from './errors.js';
+import { ServiceError } from '../services/errors.js';
+import { costProblem, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
 import { loaders, resolvers } from './resolvers.js';
 
 const schemaPath = new URL('../../schema.graphql', import.meta.url);
@@ -11,8 +14,8 @@ export const schemaText = fs.readFileSync(schemaPath, 'utf8');
 
 export interface GraphQLOptions {
   services: ServiceContext;
-  /** GraphiQL at /graphiql (development). */
-  graphiql: boolean;
+  limits: GraphQLLimits;
+  metrics: Metrics;
 }
 
 /**
@@ -20,16 +23,35 @@ export interface GraphQLOptions {
  * everything as GraphQL, which must not reach the REST routes.
  */
 export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOptions): Promise<void> {
+  const { limits, metrics } = options;
   app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/graphql')) await app.authenticate(request);
+    if (request.routeOptions.url === '/graphql') await app.authenticate(request);
   });
   await app.register(mercurius, {
     schema: schemaText,
     resolvers: resolvers as never,
     loaders: loaders as never,
     path: '/graphql',
-    graphiql: options.graphiql,
+    // GraphiQL needs introspection: both are for development unless enabled on purpose.
+    graphiql: limits.introspection,
+    // Compile a query to JavaScript once it has been seen twice.
+    jit: 1,
+    queryDepth: limits.maxDepth,
+    allowBatchedQueries: false,
+    validationRules: validationRules(limits),
     context: (request): Partial<GraphQLContext> => ({ caller: request.caller!, services: options.services }),
-    errorFormatter: formatGraphQLErrors as never,
+    errorFormatter: (execution, context) => {
+      const formatted = formatGraphQLErrors(execution, context);
+      for (const error of formatted.response.errors ?? []) {
+        metrics.graphqlErrors.inc({ code: String((error as { extensions?: { code?: string } }).extensions?.code ?? 'INTERNAL') });
+      }
+      return formatted;
+    },
+  });
+  app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+    const operationName = (context.reply.request.body as { operationName?: string } | undefined)?.operationName;
+    const tooCostly = costProblem(limits, schema, document, variables as Record<string, unknown> | undefined, operationName);
+    if (tooCostly) throw new ServiceError('BAD_USER_INPUT', tooCostly);
+    metrics.graphqlOperations.inc(operationSummary(document, operationName));
   });
 }

@@ -1,4 +1,5 @@
-import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import type { ValueNode } from 'graphql';
+import { graphql } from './graphql-instance.js';
 import {
   canonicalTimeZone,
   emailProblem,
@@ -7,6 +8,8 @@ import {
   phoneProblem,
   timeZoneProblem,
 } from '../domain/validation.js';
+
+const { GraphQLError, GraphQLScalarType, Kind } = graphql;
 
 // Custom scalars reuse the domain's field checks, so GraphQL and REST refuse the same values
 // with the same words; the error formatter reports a refusal as BAD_USER_INPUT.

@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+import { errorForLog } from '../logger.js';
 
 /** The REST error body: the same codes as GraphQL's extensions.code, and the field at fault. */
 export interface ErrorBody {
-  error: ErrorCode;
+  error: ErrorCode | 'RATE_LIMITED';
   message: string;
   field?: string;
 }
@@ -17,13 +18,14 @@ export function installRestErrorHandler(app: FastifyInstance): void {
     if (error instanceof ServiceError) {
       return reply.code(HTTP_STATUS_BY_CODE[error.code]).send(errorBody(error));
     }
+    if (error.statusCode === 429) return reply.code(429).send({ error: 'RATE_LIMITED', message: error.message });
     // Fastify's own refusals (malformed JSON, a body too large, a wrong content type) are 4xx
     // with a message that quotes no payload.
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       const code: ErrorCode = error.statusCode === 401 ? 'UNAUTHENTICATED' : error.statusCode === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT';
       return reply.code(error.statusCode).send({ error: code, message: error.message });
     }
-    request.log.error({ errName: error.name, code: error.code, stack: error.stack }, 'request failed');
+    request.log.error(errorForLog(error), 'request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'Internal server error' });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { migrationsAreCurrent } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
+import type { Metrics } from '../metrics.js';
 
 export async function healthRoutes(app: FastifyInstance, options: { db: Kysely<Database> }): Promise<void> {
-  app.get('/healthz', { schema: { summary: 'The process is up', tags: ['operations'] } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { rateLimit: false }, schema: { summary: 'The process is up', tags: ['operations'] } }, async () => ({ status: 'ok' }));
 
   // Ready means a request could be served: the database answers and its schema is current.
-  app.get('/readyz', { schema: { summary: 'The database answers and its migrations are applied', tags: ['operations'] } }, async (_request, reply) => {
+  app.get('/readyz', { config: { rateLimit: false }, schema: { summary: 'The database answers and its migrations are applied', tags: ['operations'] } }, async (_request, reply) => {
     try {
       await sql`SELECT 1`.execute(options.db);
       if (!(await migrationsAreCurrent(options.db))) {
@@ -17,5 +18,13 @@ export async function healthRoutes(app: FastifyInstance, options: { db: Kysely<D
     } catch {
       return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
     }
+  });
+}
+
+/** Prometheus text format. No personal data: labels are routes, codes and outcomes. */
+export async function metricsRoute(app: FastifyInstance, options: { metrics: Metrics }): Promise<void> {
+  app.get('/metrics', { config: { rateLimit: false }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+    reply.header('content-type', options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
   });
 }

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import type { SpellChecker } from '../domain/lint.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { Metrics } from '../metrics.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
+import { errorForLog } from '../logger.js';
 
 export interface WorkerSettings {
   /** Steps evaluated, or messages claimed, per transaction. */
@@ -24,13 +26,14 @@ export interface TickDependencies {
   log: Logger;
   settings: WorkerSettings;
   webhooks: WebhookSettings;
+  metrics?: Metrics;
 }
 
 /**
  * Evaluates every step due now, in batches. Two batches run at once on separate connections
  * (SKIP LOCKED keeps them apart), so one batch's writes overlap the next one's evaluation.
  */
-export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings'>, signal: AbortSignal, lanes = 2): Promise<number> {
+export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings' | 'metrics'>, signal: AbortSignal, lanes = 2): Promise<number> {
   let evaluated = 0;
   const lane = async () => {
     for (;;) {
@@ -39,9 +42,10 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
         now: deps.clock(),
         batchSize: deps.settings.batchSize,
         spell: deps.spell,
-        onStepError: (stepId, error) => deps.log.error({ stepId, errName: (error as Error).name, stack: (error as Error).stack }, 'step evaluation failed'),
+        onStepError: (stepId, error) => deps.log.error({ stepId, ...errorForLog(error) }, 'step evaluation failed'),
       });
       evaluated += batch.evaluated;
+      for (const [decision, count] of Object.entries(batch.decisions)) if (count > 0) deps.metrics?.stepsEvaluated.inc({ decision }, count);
       if (batch.claimed > 0) deps.log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
       // A short batch means nothing more is due; a batch all of whose plans were busy elsewhere
       // waits for the next tick rather than spinning on the same rows.
@@ -70,13 +74,22 @@ export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal)
       leaseMs: settings.leaseMs,
       concurrency: settings.sendConcurrency,
       signal,
+      onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
     });
     if (batch.claimed > 0) log.info(batch, 'messages dispatched');
     if (batch.claimed < settings.batchSize) break;
   }
   for (;;) {
     if (signal.aborted) return;
-    const batch = await dispatchDueWebhooks(db, { ...deps.webhooks, clock: deps.clock, log, batchSize: settings.batchSize, concurrency: settings.sendConcurrency, signal });
+    const batch = await dispatchDueWebhooks(db, {
+      ...deps.webhooks,
+      clock: deps.clock,
+      log,
+      batchSize: settings.batchSize,
+      concurrency: settings.sendConcurrency,
+      signal,
+      onResult: (result) => deps.metrics?.webhookResults.inc({ outcome: result.outcome }),
+    });
     if (batch.claimed > 0) log.info(batch, 'webhooks delivered');
     if (batch.claimed < settings.batchSize) break;
   }

@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import type { Logger } from 'pino';
+import { errorForLog } from '../logger.js';
 
 export interface WorkerHandle {
   /** Stops claiming new work, waits for the tick in flight, then returns. */
@@ -11,6 +12,8 @@ export interface WorkerOptions {
   schedule: string;
   tick: (signal: AbortSignal) => Promise<void>;
   log: Logger;
+  /** Called after every tick with its duration (metrics). */
+  onTickDone?: (ms: number) => void;
 }
 
 /**
@@ -29,10 +32,12 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     inFlight = options
       .tick(stopping.signal)
       .catch((error: unknown) => {
-        options.log.error({ errName: (error as Error).name, stack: (error as Error).stack }, 'worker tick failed');
+        options.log.error(errorForLog(error), 'worker tick failed');
       })
       .finally(() => {
-        options.log.debug({ ms: Math.round(performance.now() - started) }, 'worker tick done');
+        const ms = performance.now() - started;
+        options.onTickDone?.(ms);
+        options.log.debug({ ms: Math.round(ms) }, 'worker tick done');
         inFlight = null;
       });
     await inFlight;

@@ -50,7 +50,7 @@ describe('follow-ups through the service as a process, with a real SMTP server',
     sink = await startSmtpSink({
       respond: (event) => (event.stage === 'rcpt' && event.address === 'bounce@northwind.example' ? { code: 550, message: '5.1.1 No such user' } : null),
     });
-    const env = serviceEnv({ DATA_DIR: dataDir, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *' });
+    const env = serviceEnv({ DATA_DIR: dataDir, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', LOG_LEVEL: 'debug' });
     const created = runCli(['tenant', 'create', 'e2e-jobs', '--name', 'E2E Jobs'], env);
     expect(created.status, created.stderr).toBe(0);
     token = JSON.parse(created.stdout).token;
@@ -138,6 +138,31 @@ describe('follow-ups through the service as a process, with a real SMTP server',
     expect(sink.messages.some((m) => m.envelope.rcptTo.includes('edsger@northwind.example'))).toBe(false);
     expect(sink.messages.filter((m) => m.envelope.rcptTo.includes('bounce@northwind.example'))).toHaveLength(0);
   }, 90_000);
+
+  it('the logs of all of that carry no personal data', async () => {
+    const logs = service!.output();
+    expect(logs.length).toBeGreaterThan(1000);
+    expect(logs).toContain('messages dispatched');
+    const personal = [
+      'Ada Lovelace',
+      'Lovelace',
+      'Grace Hopper',
+      'Alan Turing',
+      'Barbara Liskov',
+      'Edsger Dijkstra',
+      'Bounce Person',
+      'ada@example.com',
+      '@northwind.example',
+      '+14155550123',
+      '4155550123',
+      'Thank you for taking the time',
+      'Kind regards',
+      'incident reviews',
+    ];
+    // Anything a message said, or a person's name or address, must appear in no log line.
+    const sentText = sink.messages.flatMap((message) => message.text.split('\n').map((line) => line.trim()).filter((line) => line.length > 25));
+    for (const value of [...personal, ...sentText]) expect(logs, `logs mention "${value}"`).not.toContain(value);
+  });
 });
 
 /** Many due thank-yous in one tenant, through the services (as a partner's API calls would make them). */
