@@ -1,10 +1,14 @@
+import { apiBenchmark } from './api.js';
 import { deliveryBenchmark } from './delivery.js';
+import { tickBenchmark } from './tick.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
 // prints absolute numbers and a ratio to a baseline measured in the same run.
 
 const suites: Record<string, () => Promise<void>> = {
   delivery: deliveryBenchmark,
+  api: apiBenchmark,
+  tick: tickBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));

@@ -265,3 +265,28 @@ export async function findPlansWithPendingSteps(db: Kysely<Database>, tenantId: 
     .execute();
   return new Set(rows.map((row) => row.plan_id));
 }
+
+/** A step as lists show it: its rule results left as JSON text, parsed only if asked for. */
+export type StepListingRow = Omit<FollowUpStepRow, 'decisions'> & { decisions_json: string };
+
+/**
+ * The steps of many plans for display. Pages of plans rarely read every step's decisions, and
+ * parsing them is most of what reading a step costs, so they come back as text.
+ */
+export async function findStepListingsByPlanIds(db: Kysely<Database>, tenantId: string, planIds: readonly string[]): Promise<StepListingRow[]> {
+  if (planIds.length === 0) return [];
+  return db
+    .selectFrom('follow_up_steps')
+    .select([
+      'tenant_id', 'id', 'plan_id', 'key', 'kind', 'channel', 'status', 'reason', 'recipient_interviewer_id', 'recipient_name',
+      'recipient_email', 'recipient_phone', 'recipient_timezone', 'due_at', 'window_ends_at', 'late', 'approved', 'sent_at',
+      'created_at', 'updated_at',
+    ])
+    .select(sql<string>`decisions::text`.as('decisions_json'))
+    .where('tenant_id', '=', tenantId)
+    .where('plan_id', 'in', planIds)
+    .orderBy('plan_id')
+    .orderBy('due_at')
+    .orderBy('id')
+    .execute();
+}

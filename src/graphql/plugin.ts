@@ -7,7 +7,8 @@ import type { GraphQLContext } from './context.js';
 import { formatGraphQLErrors } from './errors.js';
 import { ServiceError } from '../services/errors.js';
 import { costProblem, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
-import { loaders, resolvers } from './resolvers.js';
+import { createLoaders } from './loaders.js';
+import { resolvers } from './resolvers.js';
 
 const schemaPath = new URL('../../schema.graphql', import.meta.url);
 export const schemaText = fs.readFileSync(schemaPath, 'utf8');
@@ -30,7 +31,6 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
   await app.register(mercurius, {
     schema: schemaText,
     resolvers: resolvers as never,
-    loaders: loaders as never,
     path: '/graphql',
     // GraphiQL needs introspection: both are for development unless enabled on purpose.
     graphiql: limits.introspection,
@@ -39,7 +39,12 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
     queryDepth: limits.maxDepth,
     allowBatchedQueries: false,
     validationRules: validationRules(limits),
-    context: (request): Partial<GraphQLContext> => ({ caller: request.caller!, services: options.services }),
+    context: (request): Partial<GraphQLContext> => ({
+      caller: request.caller!,
+      services: options.services,
+      // A refused request (no token) has no caller and never reaches a resolver.
+      loaders: request.caller ? createLoaders(options.services, request.caller) : (undefined as never),
+    }),
     errorFormatter: (execution, context) => {
       const formatted = formatGraphQLErrors(execution, context);
       for (const error of formatted.response.errors ?? []) {

@@ -1,20 +1,13 @@
-import type { MercuriusLoaders } from 'mercurius';
 import { listAuditEvents } from '../services/audit.js';
 import {
   createCandidate,
   getCandidate,
-  getCandidatesByIds,
   listCandidatesPage,
   updateCandidate,
 } from '../services/candidates.js';
 import {
   cancelInterview,
-  type CompanyView,
-  getCompaniesByIds,
   getInterview,
-  getInterviewsByIds,
-  getInterviewersByInterviewIds,
-  type InterviewView,
   listInterviewsPage,
   rescheduleInterview,
   scheduleInterview,
@@ -22,12 +15,7 @@ import {
 import { notFound } from '../services/errors.js';
 import {
   createFollowUpPlan,
-  type FollowUpPlanView,
-  type FollowUpStepView,
   getPlan,
-  getPlansByIds,
-  getPlansByInterviewIds,
-  getStepsByPlanIds,
   listStepsPage,
   previewFollowUpPlan,
 } from '../services/follow-up-plans.js';
@@ -40,21 +28,16 @@ import {
   recordReply,
   resumeFollowUpPlan,
 } from '../services/follow-up-events.js';
-import { approveMessage, discardMessage, getMessage, getMessagesByStepIds, listMessagesPage, type MessageView } from '../services/messages.js';
-import { getStepsByIds } from '../services/follow-up-plans.js';
+import { approveMessage, discardMessage, getMessage, listMessagesPage, type MessageView } from '../services/messages.js';
 import {
   deleteWebhookEndpoint,
-  getAttemptsByDeliveryIds,
-  getEndpointsByIds,
   listWebhookDeliveries,
   listWebhookEndpoints,
   redeliverWebhook,
   registerWebhookEndpoint,
   rotateWebhookSecret,
-  type WebhookDeliveryView,
 } from '../services/webhooks.js';
 import type { Page } from '../services/pagination.js';
-import type { GraphQLContext } from './context.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 
@@ -131,6 +114,10 @@ export const resolvers: Resolvers = {
   },
 
   Interview: {
+    candidate: async (interview, _args, { loaders }) => required('candidate', interview.candidateId, await loaders.candidate.load(interview.candidateId)),
+    company: async (interview, _args, { loaders }) => required('company', interview.companyId, await loaders.company.load(interview.companyId)),
+    interviewers: (interview, _args, { loaders }) => loaders.interviewersOfInterview.load(interview.id),
+    followUpPlan: (interview, _args, { loaders }) => loaders.planOfInterview.load(interview.id),
     channel: (interview) => upper(interview.channel),
     status: (interview) => upper(interview.status),
     outcome: (interview) => upper(interview.outcome),
@@ -146,10 +133,14 @@ export const resolvers: Resolvers = {
   },
 
   FollowUpPlan: {
+    interview: async (plan, _args, { loaders }) => required('interview', plan.interviewId, await loaders.interview.load(plan.interviewId)),
+    steps: (plan, _args, { loaders }) => loaders.stepsOfPlan.load(plan.id),
     status: (plan) => upper(plan.status),
   },
 
   FollowUpStep: {
+    plan: async (step, _args, { loaders }) => required('follow-up plan', step.planId, await loaders.plan.load(step.planId)),
+    message: (step, _args, { loaders }) => loaders.messageOfStep.load(step.id),
     kind: (step) => upper(step.kind),
     channel: (step) => upper(step.channel),
     // A paused plan's waiting steps are still scheduled, as far as a partner is concerned.
@@ -172,6 +163,7 @@ export const resolvers: Resolvers = {
   },
 
   Message: {
+    step: async (message, _args, { loaders }) => required('follow-up step', message.stepId, await loaders.step.load(message.stepId)),
     status: (message) => upper(message.status),
     channel: (message) => upper(message.channel),
     to: (message) => message.to.address,
@@ -185,15 +177,17 @@ export const resolvers: Resolvers = {
   },
 
   WebhookDelivery: {
+    endpoint: async (delivery, _args, { loaders }) =>
+      required('webhook endpoint', delivery.endpointId, await loaders.webhookEndpoint.load(delivery.endpointId)),
+    attemptLog: (delivery, _args, { loaders }) => loaders.attemptsOfDelivery.load(delivery.id),
     status: (delivery) => upper(delivery.status),
   },
 
   Reply: {
     interview: (reply, _args, { services, caller }) => getInterview(services, caller, reply.interviewId),
-    cancelledSteps: async (reply, _args, { services, caller }) =>
-      present('follow-up step', reply.cancelledStepIds, await getStepsByIds(services, caller, reply.cancelledStepIds)),
-    respondToConcernsStep: async (reply, _args, { services, caller }) =>
-      reply.respondToConcernsStepId ? (await getStepsByIds(services, caller, [reply.respondToConcernsStepId]))[0] ?? null : null,
+    cancelledSteps: async (reply, _args, { loaders }) =>
+      Promise.all(reply.cancelledStepIds.map(async (id) => required('follow-up step', id, await loaders.step.load(id)))),
+    respondToConcernsStep: (reply, _args, { loaders }) => (reply.respondToConcernsStepId ? loaders.step.load(reply.respondToConcernsStepId) : null),
   },
 };
 
@@ -202,68 +196,8 @@ function mailbox({ name, address }: MessageView['from']): string {
   return `"${name.replaceAll('"', "'")}" <${address}>`;
 }
 
-type LoaderQuery<Parent> = Array<{ obj: Parent; params: unknown }>;
-
-function present<T>(what: string, ids: readonly string[], found: Array<T | null>): T[] {
-  return found.map((item, index) => {
-    // A foreign key guarantees these exist; a miss means data went missing underneath us.
-    if (item === null) throw notFound(what, ids[index]!);
-    return item;
-  });
+/** A foreign key guarantees these exist; a miss means data went missing underneath us. */
+function required<T>(what: string, id: string, found: T | null): T {
+  if (found === null) throw notFound(what, id);
+  return found;
 }
-
-/**
- * One query per field per request, whatever the page size: a page of interviews costs one
- * query for the interviews, one for all their candidates, one for all their interviewers.
- */
-export const loaders: MercuriusLoaders<GraphQLContext> = {
-  Interview: {
-    async candidate(queries: LoaderQuery<InterviewView>, { services, caller }) {
-      const ids = queries.map(({ obj }) => obj.candidateId);
-      return present('candidate', ids, await getCandidatesByIds(services, caller, ids));
-    },
-    async company(queries: LoaderQuery<InterviewView>, { services, caller }): Promise<CompanyView[]> {
-      const ids = queries.map(({ obj }) => obj.companyId);
-      return present('company', ids, await getCompaniesByIds(services, caller, ids));
-    },
-    async interviewers(queries: LoaderQuery<InterviewView>, { services, caller }) {
-      return getInterviewersByInterviewIds(services, caller, queries.map(({ obj }) => obj.id));
-    },
-    async followUpPlan(queries: LoaderQuery<InterviewView>, { services, caller }) {
-      return getPlansByInterviewIds(services, caller, queries.map(({ obj }) => obj.id));
-    },
-  },
-  FollowUpPlan: {
-    async interview(queries: LoaderQuery<FollowUpPlanView>, { services, caller }) {
-      const ids = queries.map(({ obj }) => obj.interviewId);
-      return present('interview', ids, await getInterviewsByIds(services, caller, ids));
-    },
-    async steps(queries: LoaderQuery<FollowUpPlanView>, { services, caller }) {
-      return getStepsByPlanIds(services, caller, queries.map(({ obj }) => obj.id));
-    },
-  },
-  FollowUpStep: {
-    async plan(queries: LoaderQuery<FollowUpStepView>, { services, caller }) {
-      const ids = queries.map(({ obj }) => obj.planId);
-      return present('follow-up plan', ids, await getPlansByIds(services, caller, ids));
-    },
-    async message(queries: LoaderQuery<FollowUpStepView>, { services, caller }) {
-      return getMessagesByStepIds(services, caller, queries.map(({ obj }) => obj.id));
-    },
-  },
-  WebhookDelivery: {
-    async endpoint(queries: LoaderQuery<WebhookDeliveryView>, { services, caller }) {
-      const ids = queries.map(({ obj }) => obj.endpointId);
-      return present('webhook endpoint', ids, await getEndpointsByIds(services, caller, ids));
-    },
-    async attemptLog(queries: LoaderQuery<WebhookDeliveryView>, { services, caller }) {
-      return getAttemptsByDeliveryIds(services, caller, queries.map(({ obj }) => obj.id));
-    },
-  },
-  Message: {
-    async step(queries: LoaderQuery<MessageView>, { services, caller }) {
-      const ids = queries.map(({ obj }) => obj.stepId);
-      return present('follow-up step', ids, await getStepsByIds(services, caller, ids));
-    },
-  },
-};

@@ -5,8 +5,10 @@ import {
   findPlansByIds,
   findPlansByInterviewIds,
   findStepsByIds,
+  findStepListingsByPlanIds,
   findStepsByPlanIds,
   insertPlan,
+  type StepListingRow,
   insertSteps,
   listSteps,
   type StepChanges,
@@ -297,7 +299,7 @@ export async function getPlansByIds(ctx: ServiceContext, caller: Caller, ids: re
 
 /** Loader batch: the steps of each plan, in due order. */
 export async function getStepsByPlanIds(ctx: ServiceContext, caller: Caller, planIds: readonly string[]): Promise<FollowUpStepView[][]> {
-  const rows = await findStepsByPlanIds(ctx.db, caller.tenantId, planIds.filter(isId));
+  const rows = await findStepListingsByPlanIds(ctx.db, caller.tenantId, planIds.filter(isId));
   const grouped = new Map<string, FollowUpStepView[]>();
   for (const row of rows) grouped.set(row.plan_id, [...(grouped.get(row.plan_id) ?? []), toStepView(row)]);
   return planIds.map((id) => grouped.get(id) ?? []);
@@ -357,8 +359,8 @@ export function toPlanView(row: FollowUpPlanRow): FollowUpPlanView {
   };
 }
 
-export function toStepView(row: FollowUpStepRow): FollowUpStepView {
-  return {
+export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepView {
+  const view: Omit<FollowUpStepView, 'decisions'> = {
     id: row.id,
     planId: row.plan_id,
     key: row.key,
@@ -375,10 +377,15 @@ export function toStepView(row: FollowUpStepRow): FollowUpStepView {
     },
     dueAt: row.due_at,
     windowEndsAt: row.window_ends_at,
-    decisions: row.decisions as RuleResult[],
     late: row.late,
     sentAt: row.sent_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+  if ('decisions' in row) return { ...view, decisions: row.decisions as RuleResult[] };
+  let decisions: RuleResult[] | undefined;
+  return Object.defineProperty(view, 'decisions', {
+    enumerable: true,
+    get: () => (decisions ??= JSON.parse(row.decisions_json) as RuleResult[]),
+  }) as FollowUpStepView;
 }

@@ -7,7 +7,7 @@ import type { Database, MessageRow } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { hasLintErrors } from '../domain/lint.js';
 import type { Channel, LintFinding, StepKind } from '../domain/types.js';
-import { LIMITS, multiLineProblem, singleLineProblem } from '../domain/validation.js';
+import { multiLineProblem, singleLineProblem } from '../domain/validation.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound, ServiceError } from './errors.js';
 import { settlePlanStatus } from './follow-up-plans.js';
