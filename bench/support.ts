@@ -4,6 +4,7 @@ import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
+import { DEFAULT_POLICY } from '../src/domain/policy-document.js';
 
 // What the benchmarks share: a fresh PostgreSQL database, SQL seeding at scale, an SMTP sink
 // in its own process, and a tidy way to print results.
@@ -42,22 +43,8 @@ export async function createBenchDatabase(poolSize = 20): Promise<BenchDatabase>
   };
 }
 
-const SANDBOX_POLICY = {
-  businessHours: 'always',
-  holidays: [],
-  thankYou: { enabled: true, delayMinutes: 0, deadlineHours: 24, graceHours: 48, approval: 'auto' },
-  checkIn: { enabled: true, afterDays: 7, afterDecisionBusinessDays: 1, windowDays: 3, approval: 'auto' },
-  finalCheckIn: { enabled: true, afterDays: 14, approval: 'auto' },
-  callTask: { enabled: true, afterHours: 24, approval: 'auto' },
-  keepInTouch: { enabled: false, afterDays: 1, approval: 'review' },
-  respondToConcerns: { approval: 'review' },
-  maxMessagesPerRecipient: 3,
-  minSpacingBusinessDays: 5,
-  handwrittenMinDaysToDecision: 5,
-  panelConsistency: 'personalized',
-  autoPlan: true,
-  templates: {},
-};
+// The defaults, with sends at any hour right after the interview: every seeded step is due now.
+const SANDBOX_POLICY = { ...DEFAULT_POLICY, businessHours: 'always', thankYou: { ...DEFAULT_POLICY.thankYou, delayMinutes: 0 } };
 
 export interface SeedOptions {
   interviews: number;

@@ -359,6 +359,18 @@ export function toPlanView(row: FollowUpPlanRow): FollowUpPlanView {
   };
 }
 
+export function recipientOfStep(
+  row: Pick<FollowUpStepRow, 'recipient_interviewer_id' | 'recipient_name' | 'recipient_email' | 'recipient_phone' | 'recipient_timezone'>,
+): Recipient {
+  return {
+    interviewerId: row.recipient_interviewer_id,
+    name: row.recipient_name,
+    email: row.recipient_email,
+    phone: row.recipient_phone,
+    timezone: row.recipient_timezone,
+  };
+}
+
 export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepView {
   const view: Omit<FollowUpStepView, 'decisions'> = {
     id: row.id,
@@ -368,13 +380,7 @@ export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepV
     channel: row.channel as Channel,
     status: row.status as StepStatus,
     reason: row.reason,
-    recipient: {
-      interviewerId: row.recipient_interviewer_id,
-      name: row.recipient_name,
-      email: row.recipient_email,
-      phone: row.recipient_phone,
-      timezone: row.recipient_timezone,
-    },
+    recipient: recipientOfStep(row),
     dueAt: row.due_at,
     windowEndsAt: row.window_ends_at,
     late: row.late,

@@ -10,7 +10,7 @@ import { findSuppressedAddresses, suppressionKey } from '../db/suppressions.js';
 import { findTenantById } from '../db/tenants.js';
 import type { PolicyDocument } from '../domain/policy-document.js';
 import type { Channel, EvaluationFacts, InterviewFacts, PlanStatus, SentRecord, StepFacts, StepKind } from '../domain/types.js';
-import { PENDING_STATUSES, type StepStatus } from './follow-up-plans.js';
+import { PENDING_STATUSES, recipientOfStep, type StepStatus } from './follow-up-plans.js';
 import { interviewFactsFromRows } from './interview-facts.js';
 import { loadPolicy } from './policies.js';
 
@@ -119,13 +119,7 @@ export function stepFactsOf(row: FollowUpStepRow): StepFacts {
     key: row.key,
     kind: row.kind as StepKind,
     channel: row.channel as Channel,
-    recipient: {
-      interviewerId: row.recipient_interviewer_id,
-      name: row.recipient_name,
-      email: row.recipient_email,
-      phone: row.recipient_phone,
-      timezone: row.recipient_timezone,
-    },
+    recipient: recipientOfStep(row),
     dueAt: row.due_at,
     windowEndsAt: row.window_ends_at,
     approved: row.approved,
