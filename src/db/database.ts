@@ -7,6 +7,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import type { Database } from './schema.js';
+import { parseTimestamptz } from './timestamps.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -45,6 +46,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.url) return openPostgres(options.url, options);
   return openPglite(options);
 }
+
+// Every pool in the process reads timestamptz with the fast parser (see timestamps.ts).
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 function openPostgres(url: string, options: OpenDatabaseOptions): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });

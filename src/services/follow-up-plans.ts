@@ -372,7 +372,9 @@ export function recipientOfStep(
 }
 
 export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepView {
-  const view: Omit<FollowUpStepView, 'decisions'> = {
+  // Listings carry the rule results as JSON text: parsed the first time someone reads them.
+  let decisions: RuleResult[] | undefined = 'decisions' in row ? (row.decisions as RuleResult[]) : undefined;
+  return {
     id: row.id,
     planId: row.plan_id,
     key: row.key,
@@ -383,15 +385,12 @@ export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepV
     recipient: recipientOfStep(row),
     dueAt: row.due_at,
     windowEndsAt: row.window_ends_at,
+    get decisions() {
+      return (decisions ??= JSON.parse((row as StepListingRow).decisions_json) as RuleResult[]);
+    },
     late: row.late,
     sentAt: row.sent_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-  if ('decisions' in row) return { ...view, decisions: row.decisions as RuleResult[] };
-  let decisions: RuleResult[] | undefined;
-  return Object.defineProperty(view, 'decisions', {
-    enumerable: true,
-    get: () => (decisions ??= JSON.parse(row.decisions_json) as RuleResult[]),
-  }) as FollowUpStepView;
 }
