@@ -18,7 +18,7 @@ import type {
   StepFacts,
   StepKind,
 } from './types.js';
-import type { Approval, PolicyDocument } from './policy-document.js';
+import { type Approval, POLICY_SECTION_BY_KIND, type PolicyDocument } from './policy-document.js';
 import {
   addBusinessClockHours,
   addBusinessDays,
@@ -101,37 +101,13 @@ export function isEmployerReply(reply: ReplyRecord, candidate: Pick<InterviewFac
 }
 
 export function approvalFor(kind: StepKind, policy: PolicyDocument): Approval {
-  switch (kind) {
-    case 'thank_you':
-      return policy.thankYou.approval;
-    case 'check_in':
-      return policy.checkIn.approval;
-    case 'final_check_in':
-      return policy.finalCheckIn.approval;
-    case 'call_task':
-      return policy.callTask.approval;
-    case 'keep_in_touch':
-      return policy.keepInTouch.approval;
-    case 'respond_to_concerns':
-      return policy.respondToConcerns.approval;
-  }
+  return policy[POLICY_SECTION_BY_KIND[kind]].approval;
 }
 
 export function isKindEnabled(kind: StepKind, policy: PolicyDocument): boolean {
-  switch (kind) {
-    case 'thank_you':
-      return policy.thankYou.enabled;
-    case 'check_in':
-      return policy.checkIn.enabled;
-    case 'final_check_in':
-      return policy.finalCheckIn.enabled;
-    case 'call_task':
-      return policy.callTask.enabled;
-    case 'keep_in_touch':
-      return policy.keepInTouch.enabled;
-    case 'respond_to_concerns':
-      return true;
-  }
+  const section = policy[POLICY_SECTION_BY_KIND[kind]];
+  // Answers to concerns cannot be turned off: they are the candidate's own reply.
+  return 'enabled' in section ? section.enabled : true;
 }
 
 /** The rule whose timing put a step at its due time (named when the step is not due yet). */

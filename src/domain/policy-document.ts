@@ -41,6 +41,16 @@ export interface PolicyDocument {
 
 export type TemplateKey = 'thankYou' | 'checkIn' | 'finalCheckIn' | 'callTask' | 'keepInTouch' | 'respondToConcerns';
 
+/** Each step kind's section of the policy (its timing, approval and template live under it). */
+export const POLICY_SECTION_BY_KIND: Readonly<Record<import('./types.js').StepKind, TemplateKey>> = {
+  thank_you: 'thankYou',
+  check_in: 'checkIn',
+  final_check_in: 'finalCheckIn',
+  call_task: 'callTask',
+  keep_in_touch: 'keepInTouch',
+  respond_to_concerns: 'respondToConcerns',
+};
+
 export const DEFAULT_POLICY: PolicyDocument = {
   businessHours: { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], start: '09:00', end: '17:00' },
   holidays: [],

@@ -6,7 +6,7 @@
 import { DateTime } from 'luxon';
 import Mustache from 'mustache';
 import { cleanTopics, foldText, primaryContactOf, splitPersonName } from './message-text.js';
-import type { TemplateKey, TemplateOverride } from './policy-document.js';
+import { POLICY_SECTION_BY_KIND, type TemplateKey, type TemplateOverride } from './policy-document.js';
 import type { Channel, InterviewFacts, Recipient, RenderedMessage, StepKind } from './types.js';
 
 /**
@@ -388,14 +388,7 @@ ${SMS_SIGN_OFF}`,
 };
 
 /** The policy document's key for a step kind's tenant template. */
-export const TEMPLATE_KEY_BY_KIND: Readonly<Record<StepKind, TemplateKey>> = {
-  thank_you: 'thankYou',
-  check_in: 'checkIn',
-  final_check_in: 'finalCheckIn',
-  call_task: 'callTask',
-  keep_in_touch: 'keepInTouch',
-  respond_to_concerns: 'respondToConcerns',
-};
+export const TEMPLATE_KEY_BY_KIND: Readonly<Record<StepKind, TemplateKey>> = POLICY_SECTION_BY_KIND;
 
 export class TemplateRenderError extends Error {
   constructor(
