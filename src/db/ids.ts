@@ -1,10 +1,25 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 // UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then randomness. Within one millisecond a
 // 12-bit counter keeps ids from this process strictly increasing, so rows inserted in one
 // transaction sort in the order they were made.
 let lastMillis = -1;
 let counter = 0;
+
+// Random bytes drawn a pool at a time: one call to the system's generator per 256 ids.
+const POOL_SIZE = 16 * 256;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function randomSixteen(): Buffer {
+  if (poolOffset >= POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return bytes;
+}
 
 export function newId(): string {
   let millis = Date.now();
@@ -20,7 +35,7 @@ export function newId(): string {
     lastMillis = millis;
     counter = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = randomSixteen();
   bytes.writeUIntBE(millis, 0, 6);
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;

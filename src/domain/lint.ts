@@ -425,8 +425,18 @@ const PUSHY_PATTERN = new RegExp(
   'giu',
 );
 
+// Case-insensitive Unicode matching is slow in V8; the patterns are lower-case, so they run
+// case-sensitively over a lower-cased copy, and the matches are read back from the original.
+const PUSHY_PATTERN_LOWER = new RegExp(PUSHY_PATTERN.source, 'gu');
+
 export function findPushyPhrases(text: string): string[] {
-  return unique([...foldText(text).matchAll(PUSHY_PATTERN)].map((match) => match[0].replace(/\s+/g, ' ')));
+  const folded = foldText(text);
+  const lower = folded.toLowerCase();
+  const matches =
+    lower.length === folded.length
+      ? [...lower.matchAll(PUSHY_PATTERN_LOWER)].map((match) => folded.slice(match.index, match.index + match[0].length))
+      : [...folded.matchAll(PUSHY_PATTERN)].map((match) => match[0]);
+  return unique(matches.map((match) => match.replace(/\s+/g, ' ')));
 }
 
 function checkPushiness({ message }: LintInput): LintFinding[] {
@@ -445,14 +455,18 @@ function normalizedWordKey(word: string): string {
 }
 
 // Spelling and tone both need the allowed words of the same input.
-const allowedWordsMemo = new WeakMap<LintInput, Set<string>>();
+// The allowed words depend on the interview and the recipient's name only, and a worker lints
+// every message of a panel against the same interview facts: remember them per interview.
+const allowedWordsMemo = new WeakMap<InterviewFacts, Map<string, Set<string>>>();
 
 /** Words we may not know but must accept: the people, the company, the position, the topics. */
 function allowedWordsOf(input: LintInput): Set<string> {
-  let allowed = allowedWordsMemo.get(input);
+  let perRecipient = allowedWordsMemo.get(input.interview);
+  if (!perRecipient) allowedWordsMemo.set(input.interview, (perRecipient = new Map()));
+  let allowed = perRecipient.get(input.recipient.name);
   if (!allowed) {
     allowed = collectAllowedWords(input);
-    allowedWordsMemo.set(input, allowed);
+    perRecipient.set(input.recipient.name, allowed);
   }
   return new Set(allowed);
 }
@@ -498,6 +512,8 @@ function isDictionaryWord(candidates: readonly string[], token: string, spell: S
 }
 
 function isKnownWord(word: string, allowed: ReadonlySet<string>, spell: SpellChecker): boolean {
+  // Most words are ordinary English ones seen before: one lookup settles them.
+  if (dictionaryMemos.get(spell)?.get(word) === true) return true;
   if (/\p{N}/u.test(word)) return true; // numbers, ordinals ("3rd"), times: not for the dictionary
   const bare = word.replace(/['’]$/, '');
   const plain = bare.replace(/’/g, "'");

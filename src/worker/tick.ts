@@ -33,7 +33,7 @@ export interface TickDependencies {
  * Evaluates every step due now, in batches. Two batches run at once on separate connections
  * (SKIP LOCKED keeps them apart), so one batch's writes overlap the next one's evaluation.
  */
-export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings' | 'metrics'>, signal: AbortSignal, lanes = 2): Promise<number> {
+export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings' | 'metrics'>, signal: AbortSignal, lanes = 4): Promise<number> {
   let evaluated = 0;
   const lane = async () => {
     for (;;) {
