@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { countDueSteps, countPendingWebhookDeliveries, countUnsettledMessages } from './db/backlog.js';
 import type { Database } from './db/schema.js';
 
 // Prometheus metrics for operators. Counts and durations are recorded where they happen (HTTP
@@ -20,31 +21,6 @@ export interface Metrics {
 /** A tick's and a request's durations, in seconds: from a millisecond to a minute. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-// Due steps across tenants: one index range per tenant, so a million future steps cost nothing.
-async function countDueSteps(db: Kysely<Database>): Promise<number> {
-  const { rows } = await sql<{ n: string | number | null }>`
-    SELECT sum(due.n) AS n FROM tenants AS t
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS n FROM follow_up_steps
-      WHERE tenant_id = t.tenant_id AND status = 'scheduled' AND due_at <= now()
-    ) AS due`.execute(db);
-  return Number(rows[0]?.n ?? 0);
-}
-
-async function countOutbox(db: Kysely<Database>): Promise<Array<{ status: string; n: number }>> {
-  const { rows } = await sql<{ status: string; n: string | number }>`
-    SELECT status, count(*) AS n FROM messages
-    WHERE status IN ('held', 'queued', 'sending', 'retry', 'awaiting_delivery')
-    GROUP BY status`.execute(db);
-  return rows.map((row) => ({ status: row.status, n: Number(row.n) }));
-}
-
-async function countPendingWebhooks(db: Kysely<Database>): Promise<number> {
-  const { rows } = await sql<{ n: string | number }>`
-    SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending', 'delivering')`.execute(db);
-  return Number(rows[0]?.n ?? 0);
-}
-
 export function createMetrics(db: Kysely<Database>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'afterview_' });
@@ -64,7 +40,7 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = await countOutbox(db).catch(() => null);
+      const counts = await countUnsettledMessages(db).catch(() => null);
       for (const status of outboxStatuses) this.set({ status }, counts ? (counts.find((row) => row.status === status)?.n ?? 0) : Number.NaN);
     },
   });
@@ -73,7 +49,7 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     help: 'Webhook deliveries waiting to be sent or retried',
     registers: [registry],
     async collect() {
-      this.set(await countPendingWebhooks(db).catch(() => Number.NaN));
+      this.set(await countPendingWebhookDeliveries(db).catch(() => Number.NaN));
     },
   });
 

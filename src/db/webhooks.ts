@@ -153,3 +153,14 @@ export async function listDeliveries(
   if (filter.eventType) query = query.where('event_type', '=', filter.eventType);
   return query.orderBy('id').limit(page.limit).execute();
 }
+
+/** A deleted endpoint's deliveries still waiting are dropped, with the reason. */
+export async function abandonPendingDeliveries(db: Kysely<Database>, tenantId: string, endpointId: string, now: Date): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'dead', next_attempt_at: null, last_error: 'endpoint deleted', updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'pending')
+    .execute();
+}

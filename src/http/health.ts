@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { pingDatabase } from '../db/backlog.js';
 import { migrationsAreCurrent } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
@@ -10,7 +11,7 @@ export async function healthRoutes(app: FastifyInstance, options: { db: Kysely<D
   // Ready means a request could be served: the database answers and its schema is current.
   app.get('/readyz', { config: { rateLimit: false }, schema: { summary: 'The database answers and its migrations are applied', tags: ['operations'] } }, async (_request, reply) => {
     try {
-      await sql`SELECT 1`.execute(options.db);
+      await pingDatabase(options.db);
       if (!(await migrationsAreCurrent(options.db))) {
         return reply.code(503).send({ status: 'unavailable', reason: 'migrations pending' });
       }

@@ -4,6 +4,7 @@ import { insertAuditEvents } from '../db/audit-events.js';
 import { isId, newId } from '../db/ids.js';
 import type { Database, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
 import {
+  abandonPendingDeliveries,
   claimDueDeliveries,
   findAttemptsByDeliveryIds,
   findDeliveryForUpdate,
@@ -155,13 +156,7 @@ export async function deleteWebhookEndpoint(ctx: ServiceContext, caller: Caller,
   return ctx.db.transaction().execute(async (trx) => {
     const current = await lockEndpoint(trx, caller, id);
     const row = await updateEndpoint(trx, caller.tenantId, current.id, { status: 'deleted', status_reason: 'deleted by the partner' }, now);
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'dead', next_attempt_at: null, last_error: 'endpoint deleted', updated_at: now })
-      .where('tenant_id', '=', caller.tenantId)
-      .where('endpoint_id', '=', current.id)
-      .where('status', '=', 'pending')
-      .execute();
+    await abandonPendingDeliveries(trx, caller.tenantId, current.id, now);
     await insertAuditEvents(trx, caller.tenantId, [
       { actor: caller.sub, action: 'webhook_endpoint.deleted', entityType: 'webhook_endpoint', entityId: row.id, data: {} },
     ]);
