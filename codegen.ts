@@ -39,6 +39,7 @@ const config: CodegenConfig = {
           WebhookEndpoint: '../../services/webhooks.js#WebhookEndpointView',
           WebhookDelivery: '../../services/webhooks.js#WebhookDeliveryView',
           WebhookAttempt: '../../services/webhooks.js#WebhookAttemptView',
+          Suppression: '../../services/suppressions.js#SuppressionView',
         },
       },
     },

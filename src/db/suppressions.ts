@@ -30,6 +30,13 @@ export async function findSuppressedAddresses(db: Kysely<Database>, tenantId: st
   return rows.map((row) => row.address);
 }
 
-export async function listSuppressions(db: Kysely<Database>, tenantId: string) {
-  return db.selectFrom('suppressions').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').execute();
+/** A tenant's suppression list in address order; the cursor is the last address seen. */
+export async function listSuppressions(db: Kysely<Database>, tenantId: string, page: { limit: number; afterAddress: string | undefined }) {
+  let query = db.selectFrom('suppressions').selectAll().where('tenant_id', '=', tenantId);
+  if (page.afterAddress !== undefined) query = query.where('address', '>', page.afterAddress);
+  return query.orderBy('address').limit(page.limit).execute();
+}
+
+export async function findSuppression(db: Kysely<Database>, tenantId: string, address: string) {
+  return db.selectFrom('suppressions').selectAll().where('tenant_id', '=', tenantId).where('address', '=', suppressionKey(address)).executeTakeFirst();
 }

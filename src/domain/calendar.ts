@@ -39,10 +39,6 @@ function ianaZone(name: string): IANAZone {
   return zone;
 }
 
-export function isValidTimeZone(name: string): boolean {
-  return IANAZone.isValidZone(name);
-}
-
 function offsetMs(instantMs: number, zone: string): number {
   return ianaZone(zone).offset(instantMs) * MINUTE_MS;
 }

@@ -38,6 +38,7 @@ import {
   rotateWebhookSecret,
 } from '../services/webhooks.js';
 import type { Page } from '../services/pagination.js';
+import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../services/suppressions.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 
@@ -82,6 +83,7 @@ export const resolvers: Resolvers = {
     messages: async (_root, { first, after, filter }, { services, caller }) =>
       toConnection(await listMessagesPage(services, caller, { first, after }, filter ?? {})),
     webhookEndpoints: (_root, _args, { services, caller }) => listWebhookEndpoints(services, caller),
+    suppressions: async (_root, { first, after }, { services, caller }) => toConnection(await listSuppressionsPage(services, caller, { first, after })),
     webhookDeliveries: async (_root, { first, after, filter }, { services, caller }) =>
       toConnection(await listWebhookDeliveries(services, caller, { first, after }, filter ?? {})),
   },
@@ -102,6 +104,8 @@ export const resolvers: Resolvers = {
     resumeFollowUpPlan: (_root, { id }, { services, caller }) => resumeFollowUpPlan(services, caller, id),
     cancelFollowUpPlan: (_root, { id, reason }, { services, caller }) => cancelFollowUpPlan(services, caller, id, reason),
     markStepDelivered: (_root, { id }, { services, caller }) => markStepDelivered(services, caller, id),
+    suppressAddress: (_root, { address, reason }, { services, caller }) => suppressAddress(services, caller, { address, reason: reason?.toLowerCase() }),
+    unsuppressAddress: (_root, { address }, { services, caller }) => unsuppressAddress(services, caller, address),
     registerWebhookEndpoint: (_root, { url, events }, { services, caller }) => registerWebhookEndpoint(services, caller, { url, events }),
     rotateWebhookSecret: (_root, { id }, { services, caller }) => rotateWebhookSecret(services, caller, id),
     deleteWebhookEndpoint: (_root, { id }, { services, caller }) => deleteWebhookEndpoint(services, caller, id),
@@ -174,6 +178,10 @@ export const resolvers: Resolvers = {
 
   WebhookEndpoint: {
     status: (endpoint) => upper(endpoint.status),
+  },
+
+  Suppression: {
+    reason: (suppression) => upper(suppression.reason),
   },
 
   WebhookDelivery: {

@@ -266,6 +266,26 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     expect(nextPlan.id).toBe(after.id);
   });
 
+  it('S6 an address the partner suppressed (an opt-out) gets nothing until the suppression is lifted', async () => {
+    const tenant = await sandboxTenant();
+    const suppressed = await gql(app, tenant.token, `mutation { suppressAddress(address: "Alan.Turing@Northwind.example") { address reason } }`);
+    expect(suppressed.data.suppressAddress).toEqual({ address: 'alan.turing@northwind.example', reason: 'OPT_OUT' });
+    const refused = await gql(app, tenant.token, `mutation { suppressAddress(address: "not an address") { address } }`);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'address' });
+    const candidateId = await createCandidateVia(app, tenant.token);
+    const interview = await scheduleInterviewVia(app, tenant.token, candidateId, INTERVIEW);
+    await runWorker();
+    expect(sink.messages.map((m) => m.envelope.rcptTo[0])).toEqual(['grace.hopper@northwind.example']);
+    expect(stepOf(await planOf(tenant.token, interview.id), 'THANK_YOU', 'Alan Turing')).toMatchObject({ status: 'SKIPPED', reason: 'suppressed' });
+    const listed = await gql(app, tenant.token, `{ suppressions { edges { node { address reason } } } }`);
+    expect(listed.data.suppressions.edges).toEqual([{ node: { address: 'alan.turing@northwind.example', reason: 'OPT_OUT' } }]);
+    const lifted = await gql(app, tenant.token, `mutation { unsuppressAddress(address: "alan.turing@northwind.example") { address } }`);
+    expect(lifted.errors).toBeUndefined();
+    expect((await gql(app, tenant.token, `{ suppressions { edges { node { address } } } }`)).data.suppressions.edges).toEqual([]);
+    const again = await gql(app, tenant.token, `mutation { unsuppressAddress(address: "alan.turing@northwind.example") { address } }`);
+    expect(again.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+  });
+
   it('review: a held message is approved (edited, linted again) and sent; a discarded one never goes', async () => {
     const tenant = await sandboxTenant({ thankYou: { delayMinutes: 0, approval: 'review' } });
     const candidateId = await createCandidateVia(app, tenant.token);

@@ -36,6 +36,7 @@ describe.each(testDatabaseKinds())('tenant isolation on %s', (kind) => {
     await evaluateDueSteps(database.db, { now: new Date(), batchSize: 100, spell: createEnglishSpellChecker() });
     const held = await gql(app, owner.token, `query ($id: ID!) { interview(id: $id) { followUpPlan { steps { message { id } } } } }`, { id: reviewed });
     ids.message = held.data.interview.followUpPlan.steps[0].message.id;
+    await gql(app, owner.token, `mutation { suppressAddress(address: "opted.out@owner.example") { address } }`);
     const endpoint = await gql(app, owner.token, `mutation { registerWebhookEndpoint(url: "https://hooks.owner.example/in") { endpoint { id } } }`);
     ids.endpoint = endpoint.data.registerWebhookEndpoint.endpoint.id;
     await gql(app, owner.token, `mutation ($id: ID!) { discardMessage(id: $id) { id } }`, { id: ids.message });
@@ -96,7 +97,7 @@ describe.each(testDatabaseKinds())('tenant isolation on %s', (kind) => {
     const lists = await gql(
       app,
       intruder.token,
-      `{ candidates { edges { node { id } } } interviews { edges { node { id } } } followUpSteps { edges { node { id } } } messages { edges { node { id } } } webhookEndpoints { id } webhookDeliveries { edges { node { id } } } }`,
+      `{ candidates { edges { node { id } } } interviews { edges { node { id } } } followUpSteps { edges { node { id } } } messages { edges { node { id } } } webhookEndpoints { id } webhookDeliveries { edges { node { id } } } suppressions { edges { node { address } } } }`,
     );
     expect(lists.data).toEqual({
       candidates: { edges: [] },
@@ -105,7 +106,10 @@ describe.each(testDatabaseKinds())('tenant isolation on %s', (kind) => {
       messages: { edges: [] },
       webhookEndpoints: [],
       webhookDeliveries: { edges: [] },
+      suppressions: { edges: [] },
     });
+    const lift = await gql(app, intruder.token, `mutation { unsuppressAddress(address: "opted.out@owner.example") { address } }`);
+    expect(lift.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
     const byForeignPlan = await gql(app, intruder.token, `query ($p: ID!) { followUpSteps(filter: { planId: $p }) { edges { node { id } } } }`, { p: ids.plan });
     expect(byForeignPlan.data.followUpSteps.edges).toEqual([]);
     const byForeignCandidate = await gql(app, intruder.token, `query ($c: ID!) { interviews(filter: { candidateId: $c }) { edges { node { id } } } }`, { c: ids.candidate });

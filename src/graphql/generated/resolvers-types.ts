@@ -10,6 +10,7 @@ import type { PolicyView } from '../../services/policies.js';
 import type { MessageView } from '../../services/messages.js';
 import type { ReplyView } from '../../services/follow-up-events.js';
 import type { WebhookEndpointView, WebhookDeliveryView, WebhookAttemptView } from '../../services/webhooks.js';
+import type { SuppressionView } from '../../services/suppressions.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -365,6 +366,10 @@ export type Mutation = {
   /** A new secret, shown once; for 24 hours deliveries are signed with both. */
   rotateWebhookSecret: WebhookEndpointWithSecret;
   scheduleInterview: Interview;
+  /** S6: nothing more goes to this email address or phone number (an opt-out, by default). */
+  suppressAddress: Suppression;
+  /** Lifts a suppression: the address may be written to again. */
+  unsuppressAddress: Suppression;
   updateCandidate: Candidate;
   /** Merges the given JSON over the current policy (JSON Merge Patch, RFC 7386; null restores a default), validates it and stores it as a new version. */
   updatePolicy: Policy;
@@ -463,6 +468,17 @@ export type MutationScheduleInterviewArgs = {
 };
 
 
+export type MutationSuppressAddressArgs = {
+  address: Scalars['String']['input'];
+  reason?: InputMaybe<SuppressionReason>;
+};
+
+
+export type MutationUnsuppressAddressArgs = {
+  address: Scalars['String']['input'];
+};
+
+
 export type MutationUpdateCandidateArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCandidateInput;
@@ -533,6 +549,8 @@ export type Query = {
   policy: Policy;
   /** The schedule the engine would follow from now if nothing else happens, computed as the worker computes it; nothing is written. */
   previewFollowUpPlan: Array<PlannedStep>;
+  /** The tenant's suppression list, by address. */
+  suppressions: SuppressionConnection;
   /** The delivery log, oldest first. At most 100 per page. */
   webhookDeliveries: WebhookDeliveryConnection;
   webhookEndpoints: Array<WebhookEndpoint>;
@@ -596,6 +614,12 @@ export type QueryMessagesArgs = {
 
 export type QueryPreviewFollowUpPlanArgs = {
   interviewId: Scalars['ID']['input'];
+};
+
+
+export type QuerySuppressionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -690,6 +714,35 @@ export type StepStatus =
   | 'SCHEDULED'
   | 'SENT'
   | 'SKIPPED';
+
+/** An address never written to (S6). */
+export type Suppression = {
+  __typename?: 'Suppression';
+  /** Lower-cased email, or an E.164 phone number. */
+  address: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  detail?: Maybe<Scalars['String']['output']>;
+  reason: SuppressionReason;
+};
+
+export type SuppressionConnection = {
+  __typename?: 'SuppressionConnection';
+  edges: Array<SuppressionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SuppressionEdge = {
+  __typename?: 'SuppressionEdge';
+  cursor: Scalars['String']['output'];
+  node: Suppression;
+};
+
+export type SuppressionReason =
+  /** A send bounced permanently; added by Afterview. */
+  | 'HARD_BOUNCE'
+  | 'MANUAL'
+  /** The person asked not to be written to. */
+  | 'OPT_OUT';
 
 /** Only the fields given change; null clears an optional field. */
 export type UpdateCandidateInput = {
@@ -908,6 +961,10 @@ export type ResolversTypes = {
   StepKind: StepKind;
   StepStatus: StepStatus;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Suppression: ResolverTypeWrapper<SuppressionView>;
+  SuppressionConnection: ResolverTypeWrapper<Omit<SuppressionConnection, 'edges'> & { edges: Array<ResolversTypes['SuppressionEdge']> }>;
+  SuppressionEdge: ResolverTypeWrapper<Omit<SuppressionEdge, 'node'> & { node: ResolversTypes['Suppression'] }>;
+  SuppressionReason: SuppressionReason;
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
   UpdateCandidateInput: UpdateCandidateInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
@@ -966,6 +1023,9 @@ export type ResolversParentTypes = {
   RuleResult: DomainRuleResult;
   ScheduleInterviewInput: ScheduleInterviewInput;
   String: Scalars['String']['output'];
+  Suppression: SuppressionView;
+  SuppressionConnection: Omit<SuppressionConnection, 'edges'> & { edges: Array<ResolversParentTypes['SuppressionEdge']> };
+  SuppressionEdge: Omit<SuppressionEdge, 'node'> & { node: ResolversParentTypes['Suppression'] };
   TimeZone: Scalars['TimeZone']['output'];
   UpdateCandidateInput: UpdateCandidateInput;
   WebhookAttempt: WebhookAttemptView;
@@ -1178,6 +1238,8 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   scheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationScheduleInterviewArgs, 'input'>>;
+  suppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationSuppressAddressArgs, 'address' | 'reason'>>;
+  unsuppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationUnsuppressAddressArgs, 'address'>>;
   updateCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationUpdateCandidateArgs, 'id' | 'input'>>;
   updatePolicy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType, RequireFields<MutationUpdatePolicyArgs, 'document'>>;
 };
@@ -1221,6 +1283,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'first'>>;
   policy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType>;
   previewFollowUpPlan?: Resolver<Array<ResolversTypes['PlannedStep']>, ParentType, ContextType, RequireFields<QueryPreviewFollowUpPlanArgs, 'interviewId'>>;
+  suppressions?: Resolver<ResolversTypes['SuppressionConnection'], ParentType, ContextType, RequireFields<QuerySuppressionsArgs, 'first'>>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
   webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
 };
@@ -1249,6 +1312,23 @@ export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends
   detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['RuleOutcome'], ParentType, ContextType>;
   rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SuppressionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Suppression'] = ResolversParentTypes['Suppression']> = {
+  address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['SuppressionReason'], ParentType, ContextType>;
+};
+
+export type SuppressionConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SuppressionConnection'] = ResolversParentTypes['SuppressionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['SuppressionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type SuppressionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SuppressionEdge'] = ResolversParentTypes['SuppressionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType>;
 };
 
 export interface TimeZoneScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['TimeZone'], any> {
@@ -1337,6 +1417,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Recipient?: RecipientResolvers<ContextType>;
   Reply?: ReplyResolvers<ContextType>;
   RuleResult?: RuleResultResolvers<ContextType>;
+  Suppression?: SuppressionResolvers<ContextType>;
+  SuppressionConnection?: SuppressionConnectionResolvers<ContextType>;
+  SuppressionEdge?: SuppressionEdgeResolvers<ContextType>;
   TimeZone?: GraphQLScalarType;
   WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
   WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
