@@ -159,6 +159,7 @@ describe('hostile input', () => {
     ['markStepDelivered', `mutation ($id: ID!) { markStepDelivered(id: $id) { id } }`, mostlyValid({ id: 'STEP' })],
     ['updatePolicy', `mutation ($d: JSON!) { updatePolicy(document: $d) { version } }`, fc.record({ d: fc.oneof(hostileValues, fc.jsonValue(), mostlyValid({ thankYou: { delayMinutes: 30 }, holidays: ['2026-12-25'] })) })],
     ['registerWebhookEndpoint', `mutation ($u: String!, $e: [String!]) { registerWebhookEndpoint(url: $u, events: $e) { secret } }`, mostlyValid({ u: 'https://hooks.partner.example/x', e: ['followup.sent'] })],
+    ['suppressAddress', `mutation ($a: String!, $r: SuppressionReason) { suppressAddress(address: $a, reason: $r) { address } }`, mostlyValid({ a: 'opted.out@example.com', r: 'OPT_OUT' })],
     ['redeliverWebhook', `mutation ($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }`, mostlyValid({ id: 'UNKNOWN' })],
     ['candidates query', `query ($f: Int, $a: String, $filter: CandidateFilter) { candidates(first: $f, after: $a, filter: $filter) { edges { cursor } } }`, mostlyValid({ f: 10, a: null, filter: { email: 'ada@example.com' } })],
   ];
