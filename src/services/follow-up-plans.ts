@@ -17,8 +17,10 @@ import {
 } from '../db/follow-up-plans.js';
 import { isId, newId } from '../db/ids.js';
 import { cancelUnsentMessagesOfSteps } from '../db/messages.js';
-import type { Database, FollowUpPlanRow, FollowUpStepRow } from '../db/schema.js';
-import { buildPlan } from '../domain/plan-builder.js';
+import type { Database, FollowUpPlanRow, FollowUpStepRow, ReplyRow } from '../db/schema.js';
+import { buildPlan, type PlanInput } from '../domain/plan-builder.js';
+import { findRepliesByInterviewIds } from '../db/replies.js';
+import { findSuppressedAddresses } from '../db/suppressions.js';
 import type { PolicyDocument } from '../domain/policy-document.js';
 import type {
   Channel,
@@ -26,6 +28,7 @@ import type {
   PlannedStep,
   PlanStatus,
   Recipient,
+  ReplyRecord,
   RuleResult,
   SentRecord,
   StepKind,
@@ -75,18 +78,46 @@ export interface FollowUpStepView {
 // ------------------------------------------------------------------------------------------
 // Inside other use-cases' transactions: create, recompute and cancel a plan.
 
-/** What the plan builder needs beyond the interview: what has gone out, replies, suppressions. */
-async function planInput(steps: FollowUpStepRow[], facts: InterviewFacts, policy: PolicyDocument, planStatus: PlanStatus) {
-  const sent: SentRecord[] = steps
-    .filter((step) => step.status === 'sent' && step.sent_at !== null)
+/**
+ * What has gone out, as the rules count it: sent steps, and steps already released (queued for
+ * SMTP or handed to the partner), which will be sent within moments. Counting those keeps two
+ * steps that fall due together from both going to one person (T5, T6).
+ */
+export function sentRecords(steps: readonly FollowUpStepRow[]): SentRecord[] {
+  return steps
+    .filter((step) => step.status === 'sent' || step.status === 'queued')
     .map((step) => ({
       stepId: step.id,
       kind: step.kind as StepKind,
       interviewerId: step.recipient_interviewer_id,
       channel: step.channel as Channel,
-      sentAt: step.sent_at!,
+      sentAt: step.sent_at ?? step.due_at,
     }));
-  return { interview: facts, policy, sent, replies: [], suppressedAddresses: [], planStatus };
+}
+
+export function toReplyRecord(row: ReplyRow): ReplyRecord {
+  return { fromEmail: row.from_email, receivedAt: row.received_at, raisesConcerns: row.raises_concerns };
+}
+
+/**
+ * What the plan builder needs beyond the interview: what has gone out, the replies (S1) and the
+ * recipients' suppressions (S6), read the way the worker reads them, so the plan and the
+ * preview show what the worker will do.
+ */
+async function planInput(
+  db: Kysely<Database>,
+  tenantId: string,
+  steps: FollowUpStepRow[],
+  facts: InterviewFacts,
+  policy: PolicyDocument,
+  planStatus: PlanStatus,
+): Promise<PlanInput> {
+  const addresses = facts.interviewers.flatMap((interviewer) => [interviewer.email, interviewer.phone]).filter((address): address is string => address !== null);
+  const [replies, suppressedAddresses] = await Promise.all([
+    findRepliesByInterviewIds(db, tenantId, [facts.id]),
+    findSuppressedAddresses(db, tenantId, addresses),
+  ]);
+  return { interview: facts, policy, sent: sentRecords(steps), replies: replies.map(toReplyRecord), suppressedAddresses, planStatus };
 }
 
 function stepColumns(planned: PlannedStep) {
@@ -202,7 +233,7 @@ export async function createPlanForInterview(
   now: Date,
 ): Promise<FollowUpPlanRow> {
   const plan = await insertPlan(trx, { tenant_id: tenantId, id: newId(), interview_id: facts.id, created_at: now, updated_at: now });
-  const planned = buildPlan(await planInput([], facts, policy, 'active'), now);
+  const planned = buildPlan(await planInput(trx, tenantId, [], facts, policy, 'active'), now);
   const { audit } = await syncSteps(trx, tenantId, plan, [], planned, actor, now);
   audit.unshift({ actor, action: 'plan.created', entityType: 'follow_up_plan', entityId: plan.id, data: { interviewId: facts.id, steps: planned.length } });
   audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)).audit);
@@ -223,7 +254,7 @@ export async function replanInterview(
   if (!plan || plan.status === 'cancelled') return;
   const policy = (await loadPolicy(trx, tenantId)).document;
   const existing = await findStepsByPlanIds(trx, tenantId, [plan.id]);
-  const planned = buildPlan(await planInput(existing, facts, policy, plan.status as PlanStatus), now);
+  const planned = buildPlan(await planInput(trx, tenantId, existing, facts, policy, plan.status as PlanStatus), now);
   const { audit, changed } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now);
   audit.unshift({ actor, action: 'plan.recomputed', entityType: 'follow_up_plan', entityId: plan.id, data: { cause, stepsChanged: changed } });
   audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)).audit);
@@ -345,7 +376,7 @@ export async function previewFollowUpPlan(ctx: ServiceContext, caller: Caller, i
   const policy = (await loadPolicy(ctx.db, caller.tenantId)).document;
   const [plan] = await findPlansByInterviewIds(ctx.db, caller.tenantId, [interviewId]);
   const steps = plan ? await findStepsByPlanIds(ctx.db, caller.tenantId, [plan.id]) : [];
-  return buildPlan(await planInput(steps, facts, policy, (plan?.status ?? 'active') as PlanStatus), ctx.clock());
+  return buildPlan(await planInput(ctx.db, caller.tenantId, steps, facts, policy, (plan?.status ?? 'active') as PlanStatus), ctx.clock());
 }
 
 export function toPlanView(row: FollowUpPlanRow): FollowUpPlanView {

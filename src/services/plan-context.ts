@@ -9,8 +9,8 @@ import type { Database, FollowUpPlanRow, FollowUpStepRow, MessageRow, ReplyRow, 
 import { findSuppressedAddresses, suppressionKey } from '../db/suppressions.js';
 import { findTenantById } from '../db/tenants.js';
 import type { PolicyDocument } from '../domain/policy-document.js';
-import type { Channel, EvaluationFacts, InterviewFacts, PlanStatus, SentRecord, StepFacts, StepKind } from '../domain/types.js';
-import { PENDING_STATUSES, recipientOfStep, type StepStatus } from './follow-up-plans.js';
+import type { Channel, EvaluationFacts, InterviewFacts, PlanStatus, StepFacts, StepKind } from '../domain/types.js';
+import { PENDING_STATUSES, recipientOfStep, sentRecords, type StepStatus, toReplyRecord } from './follow-up-plans.js';
 import { interviewFactsFromRows } from './interview-facts.js';
 import { loadPolicy } from './policies.js';
 
@@ -96,23 +96,6 @@ export async function loadPlanContext(db: Kysely<Database>, tenantId: string, pl
   return (await loadPlanContexts(db, tenantId, [planId])).get(planId);
 }
 
-/**
- * What has gone out, as the rules count it: sent steps, and steps already released (queued for
- * SMTP or handed to the partner), which will be sent within moments. Counting those keeps two
- * steps that fall due together from both going to one person (T5, T6).
- */
-export function sentRecords(steps: readonly FollowUpStepRow[]): SentRecord[] {
-  return steps
-    .filter((step) => step.status === 'sent' || step.status === 'queued')
-    .map((step) => ({
-      stepId: step.id,
-      kind: step.kind as StepKind,
-      interviewerId: step.recipient_interviewer_id,
-      channel: step.channel as Channel,
-      sentAt: step.sent_at ?? step.due_at,
-    }));
-}
-
 export function stepFactsOf(row: FollowUpStepRow): StepFacts {
   return {
     id: row.id,
@@ -143,7 +126,7 @@ export function evaluationFactsFor(context: PlanContext, step: FollowUpStepRow):
         const facts = stepFactsOf(other);
         return { id: facts.id, key: facts.key, kind: facts.kind, recipient: facts.recipient, dueAt: facts.dueAt };
       }),
-    replies: context.replies.map((reply) => ({ fromEmail: reply.from_email, receivedAt: reply.received_at, raisesConcerns: reply.raises_concerns })),
+    replies: context.replies.map(toReplyRecord),
     recipientSuppressed: isRecipientSuppressed(context, step),
   };
 }

@@ -79,6 +79,20 @@ describe.each(testDatabaseKinds())('follow-up plans on %s', (kind) => {
     expect(checkIn.decisions.map((d: any) => d.rule)).toContain('T3');
   });
 
+  it('S1 and S6 the plan and the preview account for replies and suppressed addresses, as the worker will', async () => {
+    const other = await createTestTenant(database.db);
+    const candidate = await createCandidateVia(app, other.token);
+    await gql(app, other.token, `mutation { suppressAddress(address: "alan.turing@northwind.example") { address } }`);
+    const interview = await scheduleInterviewVia(app, other.token, candidate);
+    const stored = (await planOf(interview.id, other.token)).steps;
+    expect(stored.find((step: any) => step.recipient.name === 'Alan Turing')).toMatchObject({ kind: 'THANK_YOU', status: 'SKIPPED', reason: 'suppressed' });
+
+    await gql(app, other.token, `mutation ($id: ID!) { recordReply(input: { interviewId: $id, fromEmail: "grace.hopper@northwind.example" }) { id } }`, { id: interview.id });
+    const preview = (await gql(app, other.token, PREVIEW, { id: interview.id })).data.previewFollowUpPlan;
+    expect(preview.filter((step: any) => step.status === 'SCHEDULED').map((step: any) => [step.kind, step.recipient.name])).toEqual([['THANK_YOU', 'Grace Hopper']]);
+    expect(preview.filter((step: any) => step.kind.includes('CHECK_IN')).map((step: any) => step.reason)).toEqual(['employer_replied', 'employer_replied']);
+  });
+
   it('S4 rescheduling recomputes every unsent step and audits it', async () => {
     const interview = await scheduleInterviewVia(app, tenant.token, candidateId);
     const before = await planOf(interview.id);

@@ -97,11 +97,11 @@ describe('GraphQL and HTTP limits', () => {
     // A database missing a table: the driver's error names it, the partner must not see that.
     const damaged = await openTestDatabase('pglite');
     const damagedTenant = await createTestTenant(damaged.db);
-    await sql`DROP TABLE replies`.execute(damaged.db);
     const failing = await buildApp({ db: damaged.db, jwtSecret: TEST_JWT_SECRET, logger: false });
     try {
       const candidateId = await createCandidateVia(failing, damagedTenant.token);
       const { id } = await scheduleInterviewVia(failing, damagedTenant.token, candidateId);
+      await sql`DROP TABLE replies`.execute(damaged.db);
       const result = await gql(failing, damagedTenant.token, `mutation ($id: ID!) { recordReply(input: { interviewId: $id, fromEmail: "x@y.example" }) { id } }`, { id });
       expect(result.errors).toEqual([{ message: 'Internal server error', path: ['recordReply'], locations: expect.any(Array), extensions: { code: 'INTERNAL' } }]);
       const rest = await failing.inject({
