@@ -31,7 +31,7 @@ import {
   type FollowUpStepView,
   PENDING_STATUSES,
   replanInterview,
-  settlePlanStatus,
+  settlePlans,
   type StepStatus,
   toPlanView,
   toStepView,
@@ -82,12 +82,6 @@ async function cancelPendingNudges(
   };
 }
 
-async function planCompletionEvents(trx: Kysely<Database>, tenantId: string, plan: FollowUpPlanRow, actor: string, now: Date) {
-  const settled = await settlePlanStatus(trx, tenantId, plan, actor, now);
-  const events: WebhookEvent[] = settled.completed ? [{ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } }] : [];
-  return { audit: settled.audit, events };
-}
-
 /**
  * S1: any reply from the employer side stops every pending nudge of the plan (thank-yous to
  * others still go). S2: a reply raising concerns adds an answer for the candidate to write,
@@ -131,7 +125,7 @@ export async function recordReply(ctx: ServiceContext, caller: Caller, rawInput:
       if (reply.raises_concerns && facts.company.followUpStyle !== 'none') {
         concernsStepId = await addConcernsStep(trx, ctx.spell, caller, plan, reply, now);
       }
-      const completion = await planCompletionEvents(trx, caller.tenantId, plan, caller.sub, now);
+      const completion = await settlePlans(trx, caller.tenantId, [plan], caller.sub, now);
       audit.push(...completion.audit);
       events.push(...completion.events);
     }
@@ -226,7 +220,7 @@ export async function recordOutcome(ctx: ServiceContext, caller: Caller, rawInpu
         // A rejection may call for a keep-in-touch note (when the policy enables it); a later,
         // different outcome withdraws one not yet sent.
         await replanInterview(trx, caller.tenantId, caller.sub, (await loadInterviewFacts(trx, caller.tenantId, current.id))!, now, `outcome_${outcome}`);
-        const completion = await planCompletionEvents(trx, caller.tenantId, (await findPlanForUpdate(trx, caller.tenantId, plan.id))!, caller.sub, now);
+        const completion = await settlePlans(trx, caller.tenantId, [(await findPlanForUpdate(trx, caller.tenantId, plan.id))!], caller.sub, now);
         audit.push(...completion.audit);
         events.push(...completion.events);
       }
@@ -307,7 +301,7 @@ export async function markStepDelivered(ctx: ServiceContext, caller: Caller, id:
     const delivered = await updateStep(trx, caller.tenantId, step.id, { status: 'sent', sent_at: now }, now);
     await updateMessage(trx, caller.tenantId, message.id, { status: 'sent', sent_at: now }, now);
     const context = (await loadPlanContext(trx, caller.tenantId, step.plan_id))!;
-    const completion = await planCompletionEvents(trx, caller.tenantId, context.plan, caller.sub, now);
+    const completion = await settlePlans(trx, caller.tenantId, [context.plan], caller.sub, now);
     await insertAuditEvents(trx, caller.tenantId, [
       { actor: caller.sub, action: 'step.delivered', entityType: 'follow_up_step', entityId: step.id, data: { channel: step.channel, messageId: message.id } },
       { actor: caller.sub, action: 'message.sent', entityType: 'message', entityId: message.id, data: { reportedBy: 'partner' } },

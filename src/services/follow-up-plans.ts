@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
 import {
   findPlanByInterviewForUpdate,
+  findPlansWithPendingSteps,
   findPlansByIds,
   findPlansByInterviewIds,
   findStepsByIds,
@@ -13,6 +14,7 @@ import {
   listSteps,
   type StepChanges,
   updatePlanStatus,
+  updatePlanStatuses,
   updateStep,
 } from '../db/follow-up-plans.js';
 import { isId, newId } from '../db/ids.js';
@@ -38,7 +40,7 @@ import { conflict, notFound } from './errors.js';
 import { loadInterviewFacts } from './interview-facts.js';
 import { encodeTimeCursor, type Page, type PageRequest, timePageWindow, toPage } from './pagination.js';
 import { loadPolicy } from './policies.js';
-import { enqueueWebhookEvents } from './webhook-events.js';
+import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 /** `paused`: a scheduled step of a paused plan, out of the worker's way (shown as SCHEDULED). */
 export type StepStatus = 'scheduled' | 'paused' | 'awaiting_approval' | 'needs_review' | 'queued' | 'sent' | 'failed' | 'skipped' | 'cancelled';
@@ -193,7 +195,8 @@ async function syncSteps(
     }
   }
   for (const stored of existing) {
-    if (plannedKeys.has(stored.key) || !REPLANNABLE_STATUSES.includes(stored.status as StepStatus) || stored.status === 'skipped') continue;
+    // Only a waiting step the plan no longer has is cancelled; a skipped one keeps its reason.
+    if (plannedKeys.has(stored.key) || stored.status !== 'scheduled') continue;
     await updateStep(trx, tenantId, stored.id, { status: 'cancelled', reason: 'no_longer_planned' }, now);
     changed += 1;
     audit.push({ actor, action: 'step.cancelled', entityType: 'follow_up_step', entityId: stored.id, data: { from: stored.status, reason: 'no_longer_planned' } });
@@ -202,25 +205,31 @@ async function syncSteps(
   return { audit, changed: changed + inserts.length };
 }
 
-/** A plan whose steps are all settled is complete; one that gains pending steps again is active. */
-export async function settlePlanStatus(
+/**
+ * A plan whose steps are all settled is complete (and the partner hears plan.completed); one
+ * that gains pending steps again is active. Every use-case that changes steps ends with this.
+ */
+export async function settlePlans(
   trx: Kysely<Database>,
   tenantId: string,
-  plan: FollowUpPlanRow,
+  plans: readonly FollowUpPlanRow[],
   actor: string,
   now: Date,
-): Promise<{ audit: NewAuditEvent[]; completed: boolean }> {
-  if (plan.status !== 'active' && plan.status !== 'completed') return { audit: [], completed: false };
-  const steps = await findStepsByPlanIds(trx, tenantId, [plan.id]);
-  const pending = steps.some((step) => PENDING_STATUSES.includes(step.status as StepStatus));
-  const next = pending ? 'active' : 'completed';
-  if (next === plan.status) return { audit: [], completed: false };
-  await updatePlanStatus(trx, tenantId, plan.id, next, null, now);
-  const action = next === 'completed' ? 'plan.completed' : 'plan.reopened';
-  return {
-    audit: [{ actor, action, entityType: 'follow_up_plan', entityId: plan.id, data: { from: plan.status, to: next } }],
-    completed: next === 'completed',
-  };
+): Promise<{ audit: NewAuditEvent[]; events: WebhookEvent[] }> {
+  const open = plans.filter((plan) => plan.status === 'active' || plan.status === 'completed');
+  const pending = await findPlansWithPendingSteps(trx, tenantId, open.map((plan) => plan.id), PENDING_STATUSES);
+  const completing = open.filter((plan) => plan.status === 'active' && !pending.has(plan.id)).map((plan) => plan.id);
+  const reopening = open.filter((plan) => plan.status === 'completed' && pending.has(plan.id)).map((plan) => plan.id);
+  const audit: NewAuditEvent[] = [];
+  const events: WebhookEvent[] = [];
+  for (const plan of await updatePlanStatuses(trx, tenantId, completing, 'active', 'completed', now)) {
+    audit.push({ actor, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
+    events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
+  }
+  for (const plan of await updatePlanStatuses(trx, tenantId, reopening, 'completed', 'active', now)) {
+    audit.push({ actor, action: 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'completed', to: 'active' } });
+  }
+  return { audit, events };
 }
 
 /** Creates the plan of a newly scheduled interview, with every step it plans (in the caller's transaction). */
@@ -236,8 +245,9 @@ export async function createPlanForInterview(
   const planned = buildPlan(await planInput(trx, tenantId, [], facts, policy, 'active'), now);
   const { audit } = await syncSteps(trx, tenantId, plan, [], planned, actor, now);
   audit.unshift({ actor, action: 'plan.created', entityType: 'follow_up_plan', entityId: plan.id, data: { interviewId: facts.id, steps: planned.length } });
-  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)).audit);
-  await insertAuditEvents(trx, tenantId, audit);
+  const settled = await settlePlans(trx, tenantId, [plan], actor, now);
+  await insertAuditEvents(trx, tenantId, [...audit, ...settled.audit]);
+  await enqueueWebhookEvents(trx, tenantId, settled.events, now);
   return plan;
 }
 
@@ -257,8 +267,9 @@ export async function replanInterview(
   const planned = buildPlan(await planInput(trx, tenantId, existing, facts, policy, plan.status as PlanStatus), now);
   const { audit, changed } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now);
   audit.unshift({ actor, action: 'plan.recomputed', entityType: 'follow_up_plan', entityId: plan.id, data: { cause, stepsChanged: changed } });
-  audit.push(...(await settlePlanStatus(trx, tenantId, plan, actor, now)).audit);
-  await insertAuditEvents(trx, tenantId, audit);
+  const settled = await settlePlans(trx, tenantId, [plan], actor, now);
+  await insertAuditEvents(trx, tenantId, [...audit, ...settled.audit]);
+  await enqueueWebhookEvents(trx, tenantId, settled.events, now);
 }
 
 /** Cancels a plan and every step still pending (S4 cancelled interview, S3 withdrawal, by hand), and tells the partner. */

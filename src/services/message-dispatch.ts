@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
-import { findPlansWithPendingSteps, lockPlans, updatePlanStatuses, updateStepOutcomes } from '../db/follow-up-plans.js';
+import { lockPlans, updateStepOutcomes } from '../db/follow-up-plans.js';
 import { claimDueMessages, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
-import { PENDING_STATUSES } from './follow-up-plans.js';
+import { settlePlans } from './follow-up-plans.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
@@ -252,13 +252,10 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
       }
 
       // A plan whose last waiting step just finished is complete.
-      const touched = [...new Set(finished.map((i) => group[i]!.message.plan_id))];
-      const stillPending = await findPlansWithPendingSteps(trx, tenantId, touched, PENDING_STATUSES);
-      const completed = await updatePlanStatuses(trx, tenantId, touched.filter((id) => !stillPending.has(id)), 'active', 'completed', now);
-      for (const plan of completed) {
-        audit.push({ actor: WORKER_ACTOR, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
-        events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
-      }
+      const touched = new Set(finished.map((i) => group[i]!.message.plan_id));
+      const planOutcome = await settlePlans(trx, tenantId, plans.filter((plan) => touched.has(plan.id)), WORKER_ACTOR, now);
+      audit.push(...planOutcome.audit);
+      events.push(...planOutcome.events);
       await insertAuditEvents(trx, tenantId, audit);
       await enqueueWebhookEvents(trx, tenantId, events, now);
     }

@@ -4,13 +4,12 @@ import { findStepForUpdate, lockPlans, updateStep } from '../db/follow-up-plans.
 import { isId } from '../db/ids.js';
 import { findMessageForUpdate, findMessagesByIds, findMessagesByStepIds, listMessages, updateMessage } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
-import { findActiveEndpoints } from '../db/webhooks.js';
 import { hasLintErrors } from '../domain/lint.js';
 import type { Channel, LintFinding, StepKind } from '../domain/types.js';
 import { multiLineProblem, singleLineProblem } from '../domain/validation.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound, ServiceError } from './errors.js';
-import { settlePlanStatus } from './follow-up-plans.js';
+import { settlePlans } from './follow-up-plans.js';
 import { lintComposed } from './message-composer.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
 import { loadPlanContext } from './plan-context.js';
@@ -127,15 +126,13 @@ export async function discardMessage(ctx: ServiceContext, caller: Caller, id: st
     const discarded = await updateMessage(trx, caller.tenantId, id, { status: 'discarded' }, now);
     await updateStep(trx, caller.tenantId, message.step_id, { status: 'cancelled', reason: 'discarded' }, now);
     const context = (await loadPlanContext(trx, caller.tenantId, message.plan_id))!;
-    const settled = await settlePlanStatus(trx, caller.tenantId, context.plan, caller.sub, now);
+    const settled = await settlePlans(trx, caller.tenantId, [context.plan], caller.sub, now);
     await insertAuditEvents(trx, caller.tenantId, [
       { actor: caller.sub, action: 'message.discarded', entityType: 'message', entityId: id, data: { stepId: message.step_id } },
       { actor: caller.sub, action: 'step.cancelled', entityType: 'follow_up_step', entityId: message.step_id, data: { reason: 'discarded' } },
       ...settled.audit,
     ]);
-    if (settled.completed) {
-      await enqueueWebhookEvents(trx, caller.tenantId, [{ type: 'plan.completed', data: { planId: message.plan_id, interviewId: context.plan.interview_id } }], now, await findActiveEndpoints(trx, caller.tenantId));
-    }
+    await enqueueWebhookEvents(trx, caller.tenantId, settled.events, now);
     return toMessageView(discarded);
   });
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
-import { claimDueSteps, lockPlans, type StepState, updatePlanStatuses, updateStepStates } from '../db/follow-up-plans.js';
+import { claimDueSteps, lockPlans, type StepState, updateStepStates } from '../db/follow-up-plans.js';
 import { insertMessages, type MessageChanges, updateMessage } from '../db/messages.js';
 import type { Database, FollowUpStepRow, MessageRow, NewMessage } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
@@ -8,7 +8,7 @@ import { isPartnerDelivered } from '../domain/channel.js';
 import { evaluate } from '../domain/evaluate.js';
 import type { SpellChecker } from '../domain/lint.js';
 import type { Channel, Decision, RuleResult } from '../domain/types.js';
-import { cancelPlanSteps, PENDING_STATUSES, type StepStatus } from './follow-up-plans.js';
+import { cancelPlanSteps, settlePlans } from './follow-up-plans.js';
 import { composeStepMessage } from './message-composer.js';
 import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf } from './plan-context.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
@@ -193,10 +193,7 @@ function applyToContext(context: PlanContext, effects: StepEffects): void {
   }
 }
 
-/**
- * Writes what a group of decisions produced, for one tenant, with a handful of statements, and
- * settles the plans: one with nothing pending left is complete (plan.completed).
- */
+/** Writes what a group of decisions produced, for one tenant, with a handful of statements, and settles the plans. */
 export async function flushEffects(
   trx: Kysely<Database>,
   tenantId: string,
@@ -212,26 +209,16 @@ export async function flushEffects(
 
   const audit = all.flatMap((effects) => effects.audit);
   const events = all.flatMap((effects) => effects.events);
-  const completing: string[] = [];
-  const reopening: string[] = [];
+  const settling = [];
   for (const [planId, list] of effectsByPlan) {
     const context = contexts.get(planId)!;
     const cancelReason = list.find((effects) => effects.cancelPlanReason)?.cancelPlanReason;
-    if (cancelReason) {
-      await cancelPlanSteps(trx, tenantId, actor, context.plan, cancelReason, now);
-      continue;
-    }
-    const pending = context.steps.some((step) => PENDING_STATUSES.includes(step.status as StepStatus));
-    if (context.plan.status === 'active' && !pending) completing.push(planId);
-    if (context.plan.status === 'completed' && pending) reopening.push(planId);
+    if (cancelReason) await cancelPlanSteps(trx, tenantId, actor, context.plan, cancelReason, now);
+    else settling.push(context.plan);
   }
-  for (const plan of await updatePlanStatuses(trx, tenantId, completing, 'active', 'completed', now)) {
-    audit.push({ actor, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
-    events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
-  }
-  for (const plan of await updatePlanStatuses(trx, tenantId, reopening, 'completed', 'active', now)) {
-    audit.push({ actor, action: 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'completed', to: 'active' } });
-  }
+  const settled = await settlePlans(trx, tenantId, settling, actor, now);
+  audit.push(...settled.audit);
+  events.push(...settled.events);
   await insertAuditEvents(trx, tenantId, audit);
   if (events.length > 0) await enqueueWebhookEvents(trx, tenantId, events, now, await findActiveEndpoints(trx, tenantId));
 }
