@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { CandidateRow, CandidateUpdate, Database, NewCandidate } from './schema.js';
+import { anyId } from './ids.js';
+import type { CandidateColumn, CandidateRow, CandidateUpdate, Database, NewCandidate } from './schema.js';
 
 export async function insertCandidate(db: Kysely<Database>, row: NewCandidate): Promise<CandidateRow> {
   return db.insertInto('candidates').values(row).returningAll().executeTakeFirstOrThrow();
@@ -25,9 +26,11 @@ export async function findCandidateForUpdate(db: Kysely<Database>, tenantId: str
   return db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function findCandidatesByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<CandidateRow[]> {
+/** With `columns`, rows carry only those columns. */
+export async function findCandidatesByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[], columns?: readonly CandidateColumn[]): Promise<CandidateRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  const query = db.selectFrom('candidates').where('tenant_id', '=', tenantId).where('id', '=', anyId(ids));
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
 export interface CandidateListFilter {
@@ -40,10 +43,12 @@ export async function listCandidates(
   tenantId: string,
   page: { limit: number; afterId: string | undefined },
   filter: CandidateListFilter,
+  columns?: readonly CandidateColumn[],
 ): Promise<CandidateRow[]> {
-  let query = db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId);
+  let query = db.selectFrom('candidates').where('tenant_id', '=', tenantId);
   if (page.afterId) query = query.where('id', '>', page.afterId);
   if (filter.email !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['email']), '=', filter.email!.toLowerCase()));
   if (filter.consent !== undefined) query = query.where('consent', '=', filter.consent);
-  return query.orderBy('id').limit(page.limit).execute();
+  query = query.orderBy('id').limit(page.limit);
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }

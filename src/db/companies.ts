@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { newId } from './ids.js';
+import { anyId, newId } from './ids.js';
 import type { CompanyRow, Database } from './schema.js';
 
 export interface CompanyFields {
@@ -41,5 +41,5 @@ export async function upsertCompanyByName(db: Kysely<Database>, tenantId: string
 
 export async function findCompaniesByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<CompanyRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('companies').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  return db.selectFrom('companies').selectAll().where('tenant_id', '=', tenantId).where('id', '=', anyId(ids)).execute();
 }

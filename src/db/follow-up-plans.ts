@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, FollowUpPlanRow, FollowUpStepRow, NewFollowUpStep } from './schema.js';
+import { anyId } from './ids.js';
+import type { Database, FollowUpPlanColumn, FollowUpPlanRow, FollowUpStepColumn, FollowUpStepRow, NewFollowUpStep } from './schema.js';
 
 export async function insertPlan(
   db: Kysely<Database>,
@@ -8,14 +9,23 @@ export async function insertPlan(
   return db.insertInto('follow_up_plans').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function findPlansByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<FollowUpPlanRow[]> {
+// Readers given `columns` return rows with only those columns.
+
+export async function findPlansByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[], columns?: readonly FollowUpPlanColumn[]): Promise<FollowUpPlanRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('follow_up_plans').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  const query = db.selectFrom('follow_up_plans').where('tenant_id', '=', tenantId).where('id', '=', anyId(ids));
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
-export async function findPlansByInterviewIds(db: Kysely<Database>, tenantId: string, interviewIds: readonly string[]): Promise<FollowUpPlanRow[]> {
+export async function findPlansByInterviewIds(
+  db: Kysely<Database>,
+  tenantId: string,
+  interviewIds: readonly string[],
+  columns?: readonly FollowUpPlanColumn[],
+): Promise<FollowUpPlanRow[]> {
   if (interviewIds.length === 0) return [];
-  return db.selectFrom('follow_up_plans').selectAll().where('tenant_id', '=', tenantId).where('interview_id', 'in', interviewIds).execute();
+  const query = db.selectFrom('follow_up_plans').where('tenant_id', '=', tenantId).where('interview_id', '=', anyId(interviewIds));
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
 /** Locks the plan: every change to a plan and its steps goes through this row, one at a time. */
@@ -55,22 +65,28 @@ export async function insertSteps(db: Kysely<Database>, rows: NewFollowUpStep[])
   return db.insertInto('follow_up_steps').values(rows).returningAll().execute();
 }
 
-export async function findStepsByPlanIds(db: Kysely<Database>, tenantId: string, planIds: readonly string[]): Promise<FollowUpStepRow[]> {
+/** The steps of many plans, each plan's in due order. */
+export async function findStepsByPlanIds(
+  db: Kysely<Database>,
+  tenantId: string,
+  planIds: readonly string[],
+  columns?: readonly FollowUpStepColumn[],
+): Promise<FollowUpStepRow[]> {
   if (planIds.length === 0) return [];
-  return db
+  const query = db
     .selectFrom('follow_up_steps')
-    .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('plan_id', 'in', planIds)
+    .where('plan_id', '=', anyId(planIds))
     .orderBy('plan_id')
     .orderBy('due_at')
-    .orderBy('id')
-    .execute();
+    .orderBy('id');
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
-export async function findStepsByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<FollowUpStepRow[]> {
+export async function findStepsByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[], columns?: readonly FollowUpStepColumn[]): Promise<FollowUpStepRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('follow_up_steps').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  const query = db.selectFrom('follow_up_steps').where('tenant_id', '=', tenantId).where('id', '=', anyId(ids));
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
 export type StepChanges = Partial<
@@ -115,8 +131,9 @@ export async function listSteps(
   tenantId: string,
   page: { limit: number; after: { at: Date; id: string } | undefined },
   filter: StepListFilter,
+  columns?: readonly FollowUpStepColumn[],
 ): Promise<FollowUpStepRow[]> {
-  let query = db.selectFrom('follow_up_steps').selectAll().where('tenant_id', '=', tenantId);
+  let query = db.selectFrom('follow_up_steps').where('tenant_id', '=', tenantId);
   if (page.after) {
     const { at: dueAt, id } = page.after;
     query = query.where((eb) => eb.or([eb('due_at', '>', dueAt), eb.and([eb('due_at', '=', dueAt), eb('id', '>', id)])]));
@@ -125,7 +142,8 @@ export async function listSteps(
   if (filter.kinds?.length) query = query.where('kind', 'in', filter.kinds);
   if (filter.dueBefore) query = query.where('due_at', '<', filter.dueBefore);
   if (filter.planId) query = query.where('plan_id', '=', filter.planId);
-  return query.orderBy('due_at').orderBy('id').limit(page.limit).execute();
+  query = query.orderBy('due_at').orderBy('id').limit(page.limit);
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
 /**
@@ -264,29 +282,4 @@ export async function findPlansWithPendingSteps(db: Kysely<Database>, tenantId: 
     .where('status', 'in', pending)
     .execute();
   return new Set(rows.map((row) => row.plan_id));
-}
-
-/** A step as lists show it: its rule results left as JSON text, parsed only if asked for. */
-export type StepListingRow = Omit<FollowUpStepRow, 'decisions'> & { decisions_json: string };
-
-/**
- * The steps of many plans for display. Pages of plans rarely read every step's decisions, and
- * parsing them is most of what reading a step costs, so they come back as text.
- */
-export async function findStepListingsByPlanIds(db: Kysely<Database>, tenantId: string, planIds: readonly string[]): Promise<StepListingRow[]> {
-  if (planIds.length === 0) return [];
-  return db
-    .selectFrom('follow_up_steps')
-    .select([
-      'tenant_id', 'id', 'plan_id', 'key', 'kind', 'channel', 'status', 'reason', 'recipient_interviewer_id', 'recipient_name',
-      'recipient_email', 'recipient_phone', 'recipient_timezone', 'due_at', 'window_ends_at', 'late', 'approved', 'sent_at',
-      'created_at', 'updated_at',
-    ])
-    .select(sql<string>`decisions::text`.as('decisions_json'))
-    .where('tenant_id', '=', tenantId)
-    .where('plan_id', 'in', planIds)
-    .orderBy('plan_id')
-    .orderBy('due_at')
-    .orderBy('id')
-    .execute();
 }

@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { type RawBuilder, sql } from 'kysely';
 
 // UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then randomness. Within one millisecond a
 // 12-bit counter keeps ids from this process strictly increasing, so rows inserted in one
@@ -49,4 +50,9 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Ids from a request are checked before they reach SQL: a malformed one is simply not found. */
 export function isId(value: string): boolean {
   return UUID_PATTERN.test(value);
+}
+
+/** `= ANY` of a list of ids: one array parameter, whatever the list's length, so one plan for every batch. */
+export function anyId(ids: readonly string[]): RawBuilder<string> {
+  return sql<string>`any(${ids}::uuid[])`;
 }

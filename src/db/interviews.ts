@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, InterviewerRow, InterviewRow, NewInterview, NewInterviewer } from './schema.js';
+import { anyId } from './ids.js';
+import type { Database, InterviewColumn, InterviewerColumn, InterviewerRow, InterviewRow, NewInterview, NewInterviewer } from './schema.js';
 
 export async function insertInterview(db: Kysely<Database>, row: NewInterview): Promise<InterviewRow> {
   return db.insertInto('interviews').values(row).returningAll().executeTakeFirstOrThrow();
@@ -24,9 +25,11 @@ export async function findInterviewForUpdate(db: Kysely<Database>, tenantId: str
     .executeTakeFirst();
 }
 
-export async function findInterviewsByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<InterviewRow[]> {
+/** With `columns`, rows carry only those columns. */
+export async function findInterviewsByIds(db: Kysely<Database>, tenantId: string, ids: readonly string[], columns?: readonly InterviewColumn[]): Promise<InterviewRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('interviews').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  const query = db.selectFrom('interviews').where('tenant_id', '=', tenantId).where('id', '=', anyId(ids));
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
 export async function updateInterviewRow(
@@ -56,14 +59,16 @@ export async function listInterviews(
   tenantId: string,
   page: { limit: number; afterId: string | undefined },
   filter: InterviewListFilter,
+  columns?: readonly InterviewColumn[],
 ): Promise<InterviewRow[]> {
-  let query = db.selectFrom('interviews').selectAll().where('tenant_id', '=', tenantId);
+  let query = db.selectFrom('interviews').where('tenant_id', '=', tenantId);
   if (page.afterId) query = query.where('id', '>', page.afterId);
   if (filter.candidateId !== undefined) query = query.where('candidate_id', '=', filter.candidateId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.startsAfter !== undefined) query = query.where('starts_at', '>=', filter.startsAfter);
   if (filter.startsBefore !== undefined) query = query.where('starts_at', '<', filter.startsBefore);
-  return query.orderBy('id').limit(page.limit).execute();
+  query = query.orderBy('id').limit(page.limit);
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
 /** Interviewers of many interviews in one query (the loader's batch), in their listed order. */
@@ -71,14 +76,14 @@ export async function findInterviewersByInterviewIds(
   db: Kysely<Database>,
   tenantId: string,
   interviewIds: readonly string[],
+  columns?: readonly InterviewerColumn[],
 ): Promise<InterviewerRow[]> {
   if (interviewIds.length === 0) return [];
-  return db
+  const query = db
     .selectFrom('interviewers')
-    .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('interview_id', 'in', interviewIds)
+    .where('interview_id', '=', anyId(interviewIds))
     .orderBy('interview_id')
-    .orderBy('position')
-    .execute();
+    .orderBy('position');
+  return columns ? query.select(columns).execute() : query.selectAll().execute();
 }

@@ -253,3 +253,10 @@ export type ReplyRow = Selectable<RepliesTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
+
+// Column names, for readers that fetch only what their caller will read.
+export type CandidateColumn = keyof CandidatesTable & string;
+export type InterviewColumn = keyof InterviewsTable & string;
+export type InterviewerColumn = keyof InterviewersTable & string;
+export type FollowUpPlanColumn = keyof FollowUpPlansTable & string;
+export type FollowUpStepColumn = keyof FollowUpStepsTable & string;

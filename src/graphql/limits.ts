@@ -66,11 +66,31 @@ export function validationRules(limits: GraphQLLimits): ValidationRule[] {
   return [documentSizeRule(limits), ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
 }
 
+const VERDICTS_PER_DOCUMENT = 256;
+
 /**
  * The cost depends on the variables too (`first: $first`), so it is checked per request, just
- * before execution; a query over the limit is refused as the caller's input.
+ * before execution; a query over the limit is refused as the caller's input. Mercurius hands
+ * every request with the same query text the same parsed document, and clients repeat their
+ * variables far more often than not, so the checker keeps its verdict per document and variables.
  */
-export function costProblem(
+export function costChecker(limits: GraphQLLimits) {
+  const verdictsByDocument = new WeakMap<DocumentNode, Map<string, string | null>>();
+  return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): string | null => {
+    let verdicts = verdictsByDocument.get(document);
+    if (!verdicts) verdictsByDocument.set(document, (verdicts = new Map()));
+    const key = `${operationName ?? ''}\n${JSON.stringify(variables ?? {})}`;
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = costProblem(limits, schema, document, variables, operationName);
+      if (verdicts.size >= VERDICTS_PER_DOCUMENT) verdicts.clear();
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
+}
+
+function costProblem(
   limits: GraphQLLimits,
   schema: GraphQLSchema,
   document: DocumentNode,

@@ -6,7 +6,7 @@ import type { ServiceContext } from '../services/context.js';
 import type { GraphQLContext } from './context.js';
 import { formatGraphQLErrors } from './errors.js';
 import { ServiceError } from '../services/errors.js';
-import { costProblem, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
+import { costChecker, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
 import { createLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
 
@@ -28,6 +28,9 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url === '/graphql') await app.authenticate(request);
   });
+  // Mercurius gives its route a response schema whose `data` is any object, which fastify's
+  // schema serializer walks key by key; one native JSON.stringify writes the same bytes faster.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(mercurius, {
     schema: schemaText,
     resolvers: resolvers as never,
@@ -53,9 +56,10 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
       return formatted;
     },
   });
+  const costProblem = costChecker(limits);
   app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
     const operationName = (context.reply.request.body as { operationName?: string } | undefined)?.operationName;
-    const tooCostly = costProblem(limits, schema, document, variables as Record<string, unknown> | undefined, operationName);
+    const tooCostly = costProblem(schema, document, variables as Record<string, unknown> | undefined, operationName);
     if (tooCostly) throw new ServiceError('BAD_USER_INPUT', tooCostly);
     metrics.graphqlOperations.inc(operationSummary(document, operationName));
   });

@@ -41,6 +41,7 @@ import type { Page } from '../services/pagination.js';
 import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../services/suppressions.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
+import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 
 // Resolvers stay thin: unwrap arguments, call one service, shape the answer. Enum values are
 // lower-case inside the service (the domain's words) and upper-case on the wire.
@@ -67,16 +68,16 @@ export const resolvers: Resolvers = {
 
   Query: {
     candidate: (_root, { id }, { services, caller }) => getCandidate(services, caller, id),
-    candidates: async (_root, { first, after, filter }, { services, caller }) =>
-      toConnection(await listCandidatesPage(services, caller, { first, after }, filter ?? {})),
+    candidates: async (_root, { first, after, filter }, { services, caller }, info) =>
+      toConnection(await listCandidatesPage(services, caller, { first, after }, filter ?? {}, viewFields(info, NEEDS.Candidate, CONNECTION_NODES))),
     interview: (_root, { id }, { services, caller }) => getInterview(services, caller, id),
-    interviews: async (_root, { first, after, filter }, { services, caller }) =>
-      toConnection(await listInterviewsPage(services, caller, { first, after }, filter ?? {})),
+    interviews: async (_root, { first, after, filter }, { services, caller }, info) =>
+      toConnection(await listInterviewsPage(services, caller, { first, after }, filter ?? {}, viewFields(info, NEEDS.Interview, CONNECTION_NODES))),
     auditEvents: async (_root, { entityId, first, after }, { services, caller }) =>
       toConnection(await listAuditEvents(services, caller, entityId, { first, after })),
     followUpPlan: (_root, { id }, { services, caller }) => getPlan(services, caller, id),
-    followUpSteps: async (_root, { first, after, filter }, { services, caller }) =>
-      toConnection(await listStepsPage(services, caller, { first, after }, filter ?? {})),
+    followUpSteps: async (_root, { first, after, filter }, { services, caller }, info) =>
+      toConnection(await listStepsPage(services, caller, { first, after }, filter ?? {}, viewFields(info, NEEDS.FollowUpStep, CONNECTION_NODES))),
     previewFollowUpPlan: (_root, { interviewId }, { services, caller }) => previewFollowUpPlan(services, caller, interviewId),
     policy: (_root, _args, { services, caller }) => getPolicy(services, caller),
     message: (_root, { id }, { services, caller }) => getMessage(services, caller, id),
@@ -113,15 +114,16 @@ export const resolvers: Resolvers = {
   },
 
   Candidate: {
-    interviews: async (candidate, { first, after }, { services, caller }) =>
-      toConnection(await listInterviewsPage(services, caller, { first, after }, { candidateId: candidate.id })),
+    interviews: async (candidate, { first, after }, { services, caller }, info) =>
+      toConnection(await listInterviewsPage(services, caller, { first, after }, { candidateId: candidate.id }, viewFields(info, NEEDS.Interview, CONNECTION_NODES))),
   },
 
   Interview: {
-    candidate: async (interview, _args, { loaders }) => required('candidate', interview.candidateId, await loaders.candidate.load(interview.candidateId)),
+    candidate: async (interview, _args, { loaders }, info) =>
+      required('candidate', interview.candidateId, await loaders.candidate(viewFields(info, NEEDS.Candidate)).load(interview.candidateId)),
     company: async (interview, _args, { loaders }) => required('company', interview.companyId, await loaders.company.load(interview.companyId)),
-    interviewers: (interview, _args, { loaders }) => loaders.interviewersOfInterview.load(interview.id),
-    followUpPlan: (interview, _args, { loaders }) => loaders.planOfInterview.load(interview.id),
+    interviewers: (interview, _args, { loaders }, info) => loaders.interviewersOfInterview(viewFields(info, NEEDS.Interviewer)).load(interview.id),
+    followUpPlan: (interview, _args, { loaders }, info) => loaders.planOfInterview(viewFields(info, NEEDS.FollowUpPlan)).load(interview.id),
     channel: (interview) => upper(interview.channel),
     status: (interview) => upper(interview.status),
     outcome: (interview) => upper(interview.outcome),
@@ -137,13 +139,14 @@ export const resolvers: Resolvers = {
   },
 
   FollowUpPlan: {
-    interview: async (plan, _args, { loaders }) => required('interview', plan.interviewId, await loaders.interview.load(plan.interviewId)),
-    steps: (plan, _args, { loaders }) => loaders.stepsOfPlan.load(plan.id),
+    interview: async (plan, _args, { loaders }, info) =>
+      required('interview', plan.interviewId, await loaders.interview(viewFields(info, NEEDS.Interview)).load(plan.interviewId)),
+    steps: (plan, _args, { loaders }, info) => loaders.stepsOfPlan(viewFields(info, NEEDS.FollowUpStep)).load(plan.id),
     status: (plan) => upper(plan.status),
   },
 
   FollowUpStep: {
-    plan: async (step, _args, { loaders }) => required('follow-up plan', step.planId, await loaders.plan.load(step.planId)),
+    plan: async (step, _args, { loaders }, info) => required('follow-up plan', step.planId, await loaders.plan(viewFields(info, NEEDS.FollowUpPlan)).load(step.planId)),
     message: (step, _args, { loaders }) => loaders.messageOfStep.load(step.id),
     kind: (step) => upper(step.kind),
     channel: (step) => upper(step.channel),
@@ -167,7 +170,8 @@ export const resolvers: Resolvers = {
   },
 
   Message: {
-    step: async (message, _args, { loaders }) => required('follow-up step', message.stepId, await loaders.step.load(message.stepId)),
+    step: async (message, _args, { loaders }, info) =>
+      required('follow-up step', message.stepId, await loaders.step(viewFields(info, NEEDS.FollowUpStep)).load(message.stepId)),
     status: (message) => upper(message.status),
     channel: (message) => upper(message.channel),
     to: (message) => message.to.address,
@@ -193,9 +197,10 @@ export const resolvers: Resolvers = {
 
   Reply: {
     interview: (reply, _args, { services, caller }) => getInterview(services, caller, reply.interviewId),
-    cancelledSteps: async (reply, _args, { loaders }) =>
-      Promise.all(reply.cancelledStepIds.map(async (id) => required('follow-up step', id, await loaders.step.load(id)))),
-    respondToConcernsStep: (reply, _args, { loaders }) => (reply.respondToConcernsStepId ? loaders.step.load(reply.respondToConcernsStepId) : null),
+    cancelledSteps: async (reply, _args, { loaders }, info) =>
+      Promise.all(reply.cancelledStepIds.map(async (id) => required('follow-up step', id, await loaders.step(viewFields(info, NEEDS.FollowUpStep)).load(id)))),
+    respondToConcernsStep: (reply, _args, { loaders }, info) =>
+      reply.respondToConcernsStepId ? loaders.step(viewFields(info, NEEDS.FollowUpStep)).load(reply.respondToConcernsStepId) : null,
   },
 };
 

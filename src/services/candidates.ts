@@ -1,11 +1,12 @@
 import { insertAuditEvents } from '../db/audit-events.js';
 import { findCandidateForUpdate, findCandidatesByIds, insertCandidate, listCandidates, updateCandidateRow } from '../db/candidates.js';
 import { isId, newId } from '../db/ids.js';
-import type { CandidateRow, CandidateUpdate } from '../db/schema.js';
+import type { CandidateColumn, CandidateRow, CandidateUpdate } from '../db/schema.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { notFound } from './errors.js';
 import { createCandidateSchema, parseInput, updateCandidateSchema } from './inputs.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
+import { type ColumnsOf, columnsFor, type ViewFields } from './projection.js';
 
 export interface CandidateView {
   id: string;
@@ -20,6 +21,20 @@ export interface CandidateView {
   createdAt: Date;
   updatedAt: Date;
 }
+
+const CANDIDATE_COLUMNS: ColumnsOf<CandidateView, CandidateColumn> = {
+  id: ['id'],
+  name: ['name'],
+  email: ['email'],
+  phone: ['phone'],
+  timezone: ['timezone'],
+  consent: ['consent'],
+  consentAt: ['consent_at'],
+  linkedinUrl: ['linkedin_url'],
+  signature: ['signature'],
+  createdAt: ['created_at'],
+  updatedAt: ['updated_at'],
+};
 
 export async function createCandidate(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<CandidateView> {
   requireScope(caller, 'followups:write');
@@ -98,8 +113,8 @@ export async function getCandidate(ctx: ServiceContext, caller: Caller, id: stri
 }
 
 /** The loader's batch: candidates for many ids in one query, in the order asked (null where missing). */
-export async function getCandidatesByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<CandidateView | null>> {
-  const rows = await findCandidatesByIds(ctx.db, caller.tenantId, ids.filter(isId));
+export async function getCandidatesByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[], fields?: ViewFields): Promise<Array<CandidateView | null>> {
+  const rows = await findCandidatesByIds(ctx.db, caller.tenantId, ids.filter(isId), columnsFor(CANDIDATE_COLUMNS, fields, ['id']));
   const byId = new Map(rows.map((row) => [row.id, toCandidateView(row)]));
   return ids.map((id) => byId.get(id) ?? null);
 }
@@ -109,13 +124,14 @@ export async function listCandidatesPage(
   caller: Caller,
   request: PageRequest,
   filter: { email?: string | null; consent?: boolean | null } = {},
+  fields?: ViewFields,
 ): Promise<Page<CandidateView>> {
   requireScope(caller, 'followups:read');
   const window = pageWindow(request);
   const rows = await listCandidates(ctx.db, caller.tenantId, window, {
     email: filter.email ?? undefined,
     consent: filter.consent ?? undefined,
-  });
+  }, columnsFor(CANDIDATE_COLUMNS, fields, ['id']));
   return toPage(rows, window.size, toCandidateView);
 }
 

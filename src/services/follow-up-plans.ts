@@ -6,10 +6,8 @@ import {
   findPlansByIds,
   findPlansByInterviewIds,
   findStepsByIds,
-  findStepListingsByPlanIds,
   findStepsByPlanIds,
   insertPlan,
-  type StepListingRow,
   insertSteps,
   listSteps,
   type StepChanges,
@@ -19,7 +17,7 @@ import {
 } from '../db/follow-up-plans.js';
 import { isId, newId } from '../db/ids.js';
 import { cancelUnsentMessagesOfSteps } from '../db/messages.js';
-import type { Database, FollowUpPlanRow, FollowUpStepRow, ReplyRow } from '../db/schema.js';
+import type { Database, FollowUpPlanColumn, FollowUpPlanRow, FollowUpStepColumn, FollowUpStepRow, ReplyRow } from '../db/schema.js';
 import { buildPlan, type PlanInput } from '../domain/plan-builder.js';
 import { findRepliesByInterviewIds } from '../db/replies.js';
 import { findSuppressedAddresses } from '../db/suppressions.js';
@@ -40,6 +38,7 @@ import { conflict, notFound } from './errors.js';
 import { loadInterviewFacts } from './interview-facts.js';
 import { encodeTimeCursor, type Page, type PageRequest, timePageWindow, toPage } from './pagination.js';
 import { loadPolicy } from './policies.js';
+import { type ColumnsOf, columnsFor, type ViewFields } from './projection.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 /** `paused`: a scheduled step of a paused plan, out of the worker's way (shown as SCHEDULED). */
@@ -76,6 +75,34 @@ export interface FollowUpStepView {
   createdAt: Date;
   updatedAt: Date;
 }
+
+const PLAN_COLUMNS: ColumnsOf<FollowUpPlanView, FollowUpPlanColumn> = {
+  id: ['id'],
+  interviewId: ['interview_id'],
+  status: ['status'],
+  statusReason: ['status_reason'],
+  createdAt: ['created_at'],
+  updatedAt: ['updated_at'],
+};
+
+const STEP_COLUMNS: ColumnsOf<FollowUpStepView, FollowUpStepColumn> = {
+  id: ['id'],
+  planId: ['plan_id'],
+  key: ['key'],
+  kind: ['kind'],
+  channel: ['channel'],
+  status: ['status'],
+  reason: ['reason'],
+  recipient: ['recipient_interviewer_id', 'recipient_name', 'recipient_email', 'recipient_phone', 'recipient_timezone'],
+  dueAt: ['due_at'],
+  windowEndsAt: ['window_ends_at'],
+  // The rule results are most of a step's bytes: a list that does not show them never reads them.
+  decisions: ['decisions'],
+  late: ['late'],
+  sentAt: ['sent_at'],
+  createdAt: ['created_at'],
+  updatedAt: ['updated_at'],
+};
 
 // ------------------------------------------------------------------------------------------
 // Inside other use-cases' transactions: create, recompute and cancel a plan.
@@ -326,30 +353,39 @@ export async function getPlan(ctx: ServiceContext, caller: Caller, id: string): 
 }
 
 /** Loader batch: the plan of each interview (null when it has none). */
-export async function getPlansByInterviewIds(ctx: ServiceContext, caller: Caller, interviewIds: readonly string[]): Promise<Array<FollowUpPlanView | null>> {
-  const rows = await findPlansByInterviewIds(ctx.db, caller.tenantId, interviewIds.filter(isId));
+export async function getPlansByInterviewIds(
+  ctx: ServiceContext,
+  caller: Caller,
+  interviewIds: readonly string[],
+  fields?: ViewFields,
+): Promise<Array<FollowUpPlanView | null>> {
+  const rows = await findPlansByInterviewIds(ctx.db, caller.tenantId, interviewIds.filter(isId), columnsFor(PLAN_COLUMNS, fields, ['interview_id']));
   const byInterview = new Map(rows.map((row) => [row.interview_id, toPlanView(row)]));
   return interviewIds.map((id) => byInterview.get(id) ?? null);
 }
 
 /** Loader batch: plans by id. */
-export async function getPlansByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<FollowUpPlanView | null>> {
-  const rows = await findPlansByIds(ctx.db, caller.tenantId, ids.filter(isId));
+export async function getPlansByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[], fields?: ViewFields): Promise<Array<FollowUpPlanView | null>> {
+  const rows = await findPlansByIds(ctx.db, caller.tenantId, ids.filter(isId), columnsFor(PLAN_COLUMNS, fields, ['id']));
   const byId = new Map(rows.map((row) => [row.id, toPlanView(row)]));
   return ids.map((id) => byId.get(id) ?? null);
 }
 
 /** Loader batch: the steps of each plan, in due order. */
-export async function getStepsByPlanIds(ctx: ServiceContext, caller: Caller, planIds: readonly string[]): Promise<FollowUpStepView[][]> {
-  const rows = await findStepListingsByPlanIds(ctx.db, caller.tenantId, planIds.filter(isId));
+export async function getStepsByPlanIds(ctx: ServiceContext, caller: Caller, planIds: readonly string[], fields?: ViewFields): Promise<FollowUpStepView[][]> {
+  const rows = await findStepsByPlanIds(ctx.db, caller.tenantId, planIds.filter(isId), columnsFor(STEP_COLUMNS, fields, ['plan_id']));
   const grouped = new Map<string, FollowUpStepView[]>();
-  for (const row of rows) grouped.set(row.plan_id, [...(grouped.get(row.plan_id) ?? []), toStepView(row)]);
+  for (const row of rows) {
+    const list = grouped.get(row.plan_id);
+    if (list) list.push(toStepView(row));
+    else grouped.set(row.plan_id, [toStepView(row)]);
+  }
   return planIds.map((id) => grouped.get(id) ?? []);
 }
 
 /** Steps by id, in the order asked (null where missing); the loaders' and replies' batch. */
-export async function getStepsByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<FollowUpStepView | null>> {
-  const rows = await findStepsByIds(ctx.db, caller.tenantId, ids.filter(isId));
+export async function getStepsByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[], fields?: ViewFields): Promise<Array<FollowUpStepView | null>> {
+  const rows = await findStepsByIds(ctx.db, caller.tenantId, ids.filter(isId), columnsFor(STEP_COLUMNS, fields, ['id']));
   const byId = new Map(rows.map((row) => [row.id, toStepView(row)]));
   return ids.map((id) => byId.get(id) ?? null);
 }
@@ -361,7 +397,13 @@ export interface StepFilterInput {
   planId?: string | null;
 }
 
-export async function listStepsPage(ctx: ServiceContext, caller: Caller, request: PageRequest, filter: StepFilterInput = {}): Promise<Page<FollowUpStepView>> {
+export async function listStepsPage(
+  ctx: ServiceContext,
+  caller: Caller,
+  request: PageRequest,
+  filter: StepFilterInput = {},
+  fields?: ViewFields,
+): Promise<Page<FollowUpStepView>> {
   requireScope(caller, 'followups:read');
   const window = timePageWindow(request);
   if (filter.planId != null && !isId(filter.planId)) return toPage([], window.size, toStepView);
@@ -370,7 +412,7 @@ export async function listStepsPage(ctx: ServiceContext, caller: Caller, request
     kinds: filter.kind?.map((kind) => kind.toLowerCase()),
     dueBefore: filter.dueBefore ?? undefined,
     planId: filter.planId ?? undefined,
-  });
+  }, columnsFor(STEP_COLUMNS, fields, ['id', 'due_at']));
   return toPage(rows, window.size, toStepView, (row) => encodeTimeCursor({ at: row.due_at, id: row.id }));
 }
 
@@ -413,9 +455,7 @@ export function recipientOfStep(
   };
 }
 
-export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepView {
-  // Listings carry the rule results as JSON text: parsed the first time someone reads them.
-  let decisions: RuleResult[] | undefined = 'decisions' in row ? (row.decisions as RuleResult[]) : undefined;
+export function toStepView(row: FollowUpStepRow): FollowUpStepView {
   return {
     id: row.id,
     planId: row.plan_id,
@@ -427,9 +467,7 @@ export function toStepView(row: FollowUpStepRow | StepListingRow): FollowUpStepV
     recipient: recipientOfStep(row),
     dueAt: row.due_at,
     windowEndsAt: row.window_ends_at,
-    get decisions() {
-      return (decisions ??= JSON.parse((row as StepListingRow).decisions_json) as RuleResult[]);
-    },
+    decisions: row.decisions as RuleResult[],
     late: row.late,
     sentAt: row.sent_at,
     createdAt: row.created_at,

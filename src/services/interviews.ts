@@ -12,7 +12,7 @@ import {
   listInterviews,
   updateInterviewRow,
 } from '../db/interviews.js';
-import type { CompanyRow, Database, InterviewerRow, InterviewRow } from '../db/schema.js';
+import type { CompanyRow, Database, InterviewColumn, InterviewerColumn, InterviewerRow, InterviewRow } from '../db/schema.js';
 import type { Channel, FollowUpStyle, Outcome } from '../domain/types.js';
 import { findPlanByInterviewForUpdate } from '../db/follow-up-plans.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
@@ -22,6 +22,7 @@ import { loadPolicy } from './policies.js';
 import { conflict, notFound } from './errors.js';
 import { parseInput, rescheduleInterviewSchema, type ScheduleInterviewInput, scheduleInterviewSchema } from './inputs.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
+import { type ColumnsOf, columnsFor, type ViewFields } from './projection.js';
 
 export interface CompanyView {
   id: string;
@@ -61,6 +62,37 @@ export interface InterviewerView {
   preferredChannel: Channel | null;
   isPrimaryContact: boolean;
 }
+
+const INTERVIEW_COLUMNS: ColumnsOf<InterviewView, InterviewColumn> = {
+  id: ['id'],
+  candidateId: ['candidate_id'],
+  companyId: ['company_id'],
+  positionTitle: ['position_title'],
+  startsAt: ['starts_at'],
+  endsAt: ['ends_at'],
+  timezone: ['timezone'],
+  channel: ['channel'],
+  decisionExpectedBy: ['decision_expected_by'],
+  callBackExpectedBy: ['call_back_expected_by'],
+  topics: ['topics'],
+  status: ['status'],
+  outcome: ['outcome'],
+  outcomeAt: ['outcome_at'],
+  createdAt: ['created_at'],
+  updatedAt: ['updated_at'],
+};
+
+const INTERVIEWER_COLUMNS: ColumnsOf<InterviewerView, InterviewerColumn> = {
+  id: ['id'],
+  interviewId: ['interview_id'],
+  name: ['name'],
+  email: ['email'],
+  phone: ['phone'],
+  title: ['title'],
+  timezone: ['timezone'],
+  preferredChannel: ['preferred_channel'],
+  isPrimaryContact: ['is_primary_contact'],
+};
 
 /** What scheduling returns: the interview with what it was stored with, so no re-read is needed. */
 export interface ScheduledInterview {
@@ -203,6 +235,7 @@ export async function listInterviewsPage(
   caller: Caller,
   request: PageRequest,
   filter: { candidateId?: string | null; status?: string | null; startsAfter?: Date | null; startsBefore?: Date | null } = {},
+  fields?: ViewFields,
 ): Promise<Page<InterviewView>> {
   requireScope(caller, 'followups:read');
   const window = pageWindow(request);
@@ -212,13 +245,13 @@ export async function listInterviewsPage(
     status: filter.status?.toLowerCase(),
     startsAfter: filter.startsAfter ?? undefined,
     startsBefore: filter.startsBefore ?? undefined,
-  });
+  }, columnsFor(INTERVIEW_COLUMNS, fields, ['id']));
   return toPage(rows, window.size, toInterviewView);
 }
 
 /** Loader batch: the interviewers of many interviews in one query, grouped per interview. */
-export async function getInterviewersByInterviewIds(ctx: ServiceContext, caller: Caller, interviewIds: readonly string[]): Promise<InterviewerView[][]> {
-  const rows = await findInterviewersByInterviewIds(ctx.db, caller.tenantId, interviewIds.filter(isId));
+export async function getInterviewersByInterviewIds(ctx: ServiceContext, caller: Caller, interviewIds: readonly string[], fields?: ViewFields): Promise<InterviewerView[][]> {
+  const rows = await findInterviewersByInterviewIds(ctx.db, caller.tenantId, interviewIds.filter(isId), columnsFor(INTERVIEWER_COLUMNS, fields, ['interview_id']));
   const grouped = new Map<string, InterviewerView[]>();
   for (const row of rows) {
     const list = grouped.get(row.interview_id) ?? [];
@@ -236,8 +269,8 @@ export async function getCompaniesByIds(ctx: ServiceContext, caller: Caller, ids
 }
 
 /** Loader batch: interviews by id in one query. */
-export async function getInterviewsByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[]): Promise<Array<InterviewView | null>> {
-  const rows = await findInterviewsByIds(ctx.db, caller.tenantId, ids.filter(isId));
+export async function getInterviewsByIds(ctx: ServiceContext, caller: Caller, ids: readonly string[], fields?: ViewFields): Promise<Array<InterviewView | null>> {
+  const rows = await findInterviewsByIds(ctx.db, caller.tenantId, ids.filter(isId), columnsFor(INTERVIEW_COLUMNS, fields, ['id']));
   const byId = new Map(rows.map((row) => [row.id, toInterviewView(row)]));
   return ids.map((id) => byId.get(id) ?? null);
 }

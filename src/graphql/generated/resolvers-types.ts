@@ -263,7 +263,7 @@ export type InterviewerInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** A content rule's finding on a message (L1…L11). An ERROR holds the message for review. */
+/** A content rule's finding on a message (L1...L11). An ERROR holds the message for review. */
 export type LintFinding = {
   __typename?: 'LintFinding';
   detail: Scalars['String']['output'];
@@ -322,7 +322,7 @@ export type MessageFilter = {
 };
 
 /**
- * HELD: waiting for the candidate's approval or review. QUEUED → SENDING → SENT, or RETRY after a
+ * HELD: waiting for the candidate's approval or review. QUEUED -> SENDING -> SENT, or RETRY after a
  * transient failure, DEAD when it cannot be delivered. AWAITING_DELIVERY: handed to the partner
  * (SMS, LinkedIn, call, handwritten) until markStepDelivered. DISCARDED by the candidate;
  * CANCELLED when an event stopped its step before it went.
@@ -532,7 +532,7 @@ export type Policy = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The audit trail of one entity (candidate, interview, plan, step, message, …), oldest first. */
+  /** The audit trail of one entity (candidate, interview, plan, step, message, ...), oldest first. */
   auditEvents: AuditEventConnection;
   candidate?: Maybe<Candidate>;
   /** At most 100 per page. */
@@ -672,7 +672,7 @@ export type RuleOutcome =
   | 'BLOCK'
   | 'PASS';
 
-/** One rule's say in a decision. `rule` is a POLICY.md id (T1…T6, S1…S6, C1…C4, L1…L11) or APPROVAL. */
+/** One rule's say in a decision. `rule` is a POLICY.md id (T1...T6, S1...S6, C1...C4, L1...L11) or APPROVAL. */
 export type RuleResult = {
   __typename?: 'RuleResult';
   detail: Scalars['String']['output'];
@@ -828,7 +828,7 @@ export type WebhookEndpointStatus =
   /** It answered 410 Gone: nothing more is sent to it. */
   | 'DISABLED';
 
-/** An endpoint with its signing secret (whsec_…), shown this once. */
+/** An endpoint with its signing secret (whsec_...), shown this once. */
 export type WebhookEndpointWithSecret = {
   __typename?: 'WebhookEndpointWithSecret';
   endpoint: WebhookEndpoint;
