@@ -9,7 +9,7 @@ import { scheduleInterview } from '../src/services/interviews.js';
 import { createEnglishSpellChecker } from '../src/services/spell-checker.js';
 import { createTenant } from '../src/services/tenants.js';
 import { mintToken } from '../src/services/tokens.js';
-import { createBenchDatabase, report } from './support.js';
+import { createBenchDatabase, median, report } from './support.js';
 
 // Issue 6's API benchmark, on PostgreSQL: a GraphQL page of 50 interviews with candidate,
 // interviewers and plan steps, at 50 connections, against a hand-written fastify + pg route
@@ -65,11 +65,6 @@ async function measure(name: string, options: autocannon.Options): Promise<Round
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 export async function apiBenchmark(): Promise<void> {
   const database = await createBenchDatabase();

@@ -133,6 +133,12 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
   }
 }
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export function perSecond(count: number, ms: number): number {
   return Math.round((count / ms) * 1000);
 }

@@ -232,22 +232,37 @@ export async function updateStepStates(db: Kysely<Database>, tenantId: string, s
     WHERE s.tenant_id = ${tenantId} AND s.id = v.id`.execute(db);
 }
 
-/** Sets several plans' status at once; returns those that changed. */
-export async function updatePlanStatuses(
+/**
+ * Moves those of these plans that are in status `from` to `to`, when they have a step in one of
+ * the `pending` statuses (`withPending`) or none (`!withPending`); returns the plans moved. Each
+ * plan's steps are looked up through its own key (tenant, plan), so the cost follows the plans
+ * given, not the tenant's pending steps.
+ */
+export async function movePlansByPendingSteps(
   db: Kysely<Database>,
   tenantId: string,
   ids: readonly string[],
-  from: string,
-  to: string,
+  change: { from: string; to: string; withPending: boolean; pending: readonly string[] },
   now: Date,
 ): Promise<FollowUpPlanRow[]> {
   if (ids.length === 0) return [];
   return db
     .updateTable('follow_up_plans')
-    .set({ status: to, status_reason: null, updated_at: now })
+    .set({ status: change.to, status_reason: null, updated_at: now })
     .where('tenant_id', '=', tenantId)
-    .where('id', 'in', ids)
-    .where('status', '=', from)
+    .where('id', '=', anyId(ids))
+    .where('status', '=', change.from)
+    .where((eb) => {
+      const pendingStep = eb.exists(
+        eb
+          .selectFrom('follow_up_steps as s')
+          .select(sql.lit(1).as('one'))
+          .whereRef('s.tenant_id', '=', 'follow_up_plans.tenant_id')
+          .whereRef('s.plan_id', '=', 'follow_up_plans.id')
+          .where('s.status', '=', sql<string>`any(${change.pending}::text[])`),
+      );
+      return change.withPending ? pendingStep : eb.not(pendingStep);
+    })
     .returningAll()
     .execute();
 }
@@ -270,16 +285,3 @@ export async function updateStepOutcomes(
   return result.rows;
 }
 
-/** Of these plans, the ones that still have a step waiting. */
-export async function findPlansWithPendingSteps(db: Kysely<Database>, tenantId: string, planIds: readonly string[], pending: readonly string[]): Promise<Set<string>> {
-  if (planIds.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('follow_up_steps')
-    .select('plan_id')
-    .distinct()
-    .where('tenant_id', '=', tenantId)
-    .where('plan_id', 'in', planIds)
-    .where('status', 'in', pending)
-    .execute();
-  return new Set(rows.map((row) => row.plan_id));
-}

@@ -2,17 +2,16 @@ import type { Kysely } from 'kysely';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
 import {
   findPlanByInterviewForUpdate,
-  findPlansWithPendingSteps,
   findPlansByIds,
   findPlansByInterviewIds,
   findStepsByIds,
   findStepsByPlanIds,
   insertPlan,
   insertSteps,
+  movePlansByPendingSteps,
   listSteps,
   type StepChanges,
   updatePlanStatus,
-  updatePlanStatuses,
   updateStep,
 } from '../db/follow-up-plans.js';
 import { isId, newId } from '../db/ids.js';
@@ -243,17 +242,17 @@ export async function settlePlans(
   actor: string,
   now: Date,
 ): Promise<{ audit: NewAuditEvent[]; events: WebhookEvent[] }> {
-  const open = plans.filter((plan) => plan.status === 'active' || plan.status === 'completed');
-  const pending = await findPlansWithPendingSteps(trx, tenantId, open.map((plan) => plan.id), PENDING_STATUSES);
-  const completing = open.filter((plan) => plan.status === 'active' && !pending.has(plan.id)).map((plan) => plan.id);
-  const reopening = open.filter((plan) => plan.status === 'completed' && pending.has(plan.id)).map((plan) => plan.id);
+  // The callers hold these plans' locks, so their statuses are current: a status names the
+  // one move it can make, and a statement is spent only on plans that could make it.
+  const idsIn = (status: string) => plans.filter((plan) => plan.status === status).map((plan) => plan.id);
   const audit: NewAuditEvent[] = [];
   const events: WebhookEvent[] = [];
-  for (const plan of await updatePlanStatuses(trx, tenantId, completing, 'active', 'completed', now)) {
+  const pending = PENDING_STATUSES;
+  for (const plan of await movePlansByPendingSteps(trx, tenantId, idsIn('active'), { from: 'active', to: 'completed', withPending: false, pending }, now)) {
     audit.push({ actor, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
     events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
   }
-  for (const plan of await updatePlanStatuses(trx, tenantId, reopening, 'completed', 'active', now)) {
+  for (const plan of await movePlansByPendingSteps(trx, tenantId, idsIn('completed'), { from: 'completed', to: 'active', withPending: true, pending }, now)) {
     audit.push({ actor, action: 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'completed', to: 'active' } });
   }
   return { audit, events };

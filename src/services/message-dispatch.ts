@@ -66,16 +66,41 @@ export interface DispatchResult {
   released: number;
 }
 
-/** One batch: claim, send concurrently, record each result. */
+/**
+ * Sends every message that may go now: claims them a batch at a time, sends them concurrently
+ * and records each result. The next batch is claimed while the last sends of the current one
+ * are under way, so the SMTP connections never wait for a claim; it ends when a claim comes back
+ * short (nothing more is due) or the signal stops it.
+ */
 export async function dispatchDueMessages(db: Kysely<Database>, options: DispatchOptions): Promise<DispatchResult> {
-  const now = options.clock();
-  const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
-  const result: DispatchResult = { claimed: claimed.length, sent: 0, retried: 0, dead: 0, released: 0 };
+  const result: DispatchResult = { claimed: 0, sent: 0, retried: 0, dead: 0, released: 0 };
   const recorder = createOutcomeRecorder(db, options);
-  let next = 0;
+  const queue: MessageRow[] = [];
+  let claiming: Promise<void> | null = null;
+  let exhausted = false;
+  const claimMore = (): Promise<void> =>
+    (claiming ??= (async () => {
+      try {
+        const now = options.clock();
+        const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
+        result.claimed += claimed.length;
+        queue.push(...claimed);
+        if (claimed.length < options.batchSize) exhausted = true;
+      } finally {
+        claiming = null;
+      }
+    })());
+  const nextMessage = async (): Promise<MessageRow | undefined> => {
+    for (;;) {
+      if (queue.length <= options.concurrency && !exhausted && !options.signal?.aborted) void claimMore().catch(() => {});
+      const message = queue.shift();
+      if (message) return message;
+      if (!claiming) return undefined;
+      await claiming;
+    }
+  };
   const lane = async () => {
-    while (next < claimed.length) {
-      const message = claimed[next++]!;
+    for (let message = await nextMessage(); message; message = await nextMessage()) {
       if (options.signal?.aborted) {
         // Shutting down: give the lease back rather than leave it to run out.
         const at = options.clock();
@@ -89,7 +114,8 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
       if (counted) result[counted] += 1;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, claimed.length) }, lane));
+  await claimMore();
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, queue.length) }, lane));
   return result;
 }
 

@@ -64,21 +64,18 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
 export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
   await drainDueSteps(deps, signal);
-  for (;;) {
-    if (signal.aborted) return;
-    const batch = await dispatchDueMessages(db, {
-      mailer: deps.mailer,
-      clock: deps.clock,
-      log,
-      batchSize: settings.batchSize,
-      leaseMs: settings.leaseMs,
-      concurrency: settings.sendConcurrency,
-      signal,
-      onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
-    });
-    if (batch.claimed > 0) log.info(batch, 'messages dispatched');
-    if (batch.claimed < settings.batchSize) break;
-  }
+  if (signal.aborted) return;
+  const dispatched = await dispatchDueMessages(db, {
+    mailer: deps.mailer,
+    clock: deps.clock,
+    log,
+    batchSize: settings.batchSize,
+    leaseMs: settings.leaseMs,
+    concurrency: settings.sendConcurrency,
+    signal,
+    onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
+  });
+  if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
   for (;;) {
     if (signal.aborted) return;
     const batch = await dispatchDueWebhooks(db, {
