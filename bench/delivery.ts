@@ -100,9 +100,8 @@ export async function deliveryBenchmark(): Promise<void> {
   const spell = createEnglishSpellChecker();
   try {
     await sql`CREATE TABLE messages_baseline (LIKE messages INCLUDING ALL)`.execute(database.db);
-    // A long-running worker has its hot paths compiled: one small round warms them up, unmeasured.
+    // A long-running worker has its hot paths compiled: a small round of each warms them up, unmeasured.
     const warmUp = await evaluationRound(database, spell, -1, 1000);
-    await sql`UPDATE messages SET next_attempt_at = NULL WHERE tenant_id = ${warmUp.tenantId}`.execute(database.db);
     const evaluations = [];
     for (let round = 0; round < ROUNDS; round += 1) evaluations.push(await evaluationRound(database, spell, round));
     const evaluation = summary(evaluations);
@@ -113,8 +112,9 @@ export async function deliveryBenchmark(): Promise<void> {
       ['target', '≥ 2,000 steps/s'],
     ]);
 
-    // Every round's messages wait; each dispatch round makes one tenant's due.
-    await sql`UPDATE messages SET next_attempt_at = now() + interval '1 day' WHERE next_attempt_at IS NOT NULL`.execute(database.db);
+    // Every round's messages wait; each dispatch round makes one tenant's due, the warm-up's first.
+    await sql`UPDATE messages SET next_attempt_at = now() + interval '1 day'`.execute(database.db);
+    await dispatchRound(database, sink, warmUp.tenantId);
     const dispatches = [];
     for (const { tenantId } of evaluations) dispatches.push(await dispatchRound(database, sink, tenantId));
     const dispatch = summary(dispatches);

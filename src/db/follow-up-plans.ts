@@ -267,12 +267,16 @@ export async function movePlansByPendingSteps(
     .execute();
 }
 
-/** Records what became of many steps' messages (sent or failed) in one statement. */
+/**
+ * Records what became of many steps' messages (sent or failed) in one statement. The rule
+ * results come back only when asked for (for a webhook): they are most of a step's bytes.
+ */
 export async function updateStepOutcomes(
   db: Kysely<Database>,
   tenantId: string,
   rows: ReadonlyArray<{ id: string; status: string; reason: string | null; sent_at: Date | null }>,
   now: Date,
+  options: { withDecisions: boolean },
 ): Promise<Array<{ id: string; plan_id: string; late: boolean; decisions: unknown }>> {
   if (rows.length === 0) return [];
   const values = sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.status}::text, ${r.reason}::text, ${r.sent_at}::timestamptz)`));
@@ -281,7 +285,7 @@ export async function updateStepOutcomes(
     SET status = v.status, reason = v.reason, sent_at = v.sent_at, updated_at = ${now}
     FROM (VALUES ${values}) AS v(id, status, reason, sent_at)
     WHERE s.tenant_id = ${tenantId} AND s.id = v.id
-    RETURNING s.id, s.plan_id, s.late, s.decisions`.execute(db);
+    RETURNING s.id, s.plan_id, s.late, ${options.withDecisions ? sql`s.decisions` : sql`NULL`} AS decisions`.execute(db);
   return result.rows;
 }
 

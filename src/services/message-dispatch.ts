@@ -5,10 +5,11 @@ import { lockPlans, updateStepOutcomes } from '../db/follow-up-plans.js';
 import { claimDueMessages, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
+import { findActiveEndpoints } from '../db/webhooks.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { settlePlans } from './follow-up-plans.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
-import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
+import { enqueueWebhookEvents, subscribes, type WebhookEvent } from './webhook-events.js';
 
 // The outbox's sending side: claim queued messages with a lease, hand them to SMTP, and record
 // each outcome (message, step, audit, webhook events) in a transaction. Outcomes that finish
@@ -216,6 +217,7 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
     for (const [tenantId, indexes] of byTenant) {
       // The plans' locks first, as every use-case that changes a plan's steps takes them.
       const plans = await lockPlans(trx, tenantId, [...new Set(indexes.map((i) => group[i]!.message.plan_id))], { skipLocked: false });
+      const endpoints = await findActiveEndpoints(trx, tenantId);
       const interviewOf = new Map(plans.map((plan) => [plan.id, plan.interview_id]));
       const settled = await settleClaimedMessages(trx, tenantId, indexes.map((i) => settlements[i]!.message), now);
       const done = indexes.filter((i) => settled.has(group[i]!.message.id));
@@ -227,6 +229,7 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
         tenantId,
         finished.map((i) => ({ id: group[i]!.message.step_id, ...settlements[i]!.step!, sent_at: settlements[i]!.step!.status === 'sent' ? now : null })),
         now,
+        { withDecisions: endpoints.some((endpoint) => subscribes(endpoint, 'followup.sent')) },
       );
       const stepById = new Map(steps.map((step) => [step.id, step]));
       const audit: NewAuditEvent[] = done.map((i) => settlements[i]!.audit);
@@ -283,7 +286,7 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
       audit.push(...planOutcome.audit);
       events.push(...planOutcome.events);
       await insertAuditEvents(trx, tenantId, audit);
-      await enqueueWebhookEvents(trx, tenantId, events, now);
+      await enqueueWebhookEvents(trx, tenantId, events, now, endpoints);
     }
   });
   return counted;

@@ -22,7 +22,7 @@ export interface WebhookEvent {
   data: Record<string, unknown>;
 }
 
-function subscribes(endpoint: WebhookEndpointRow, type: WebhookEventType): boolean {
+export function subscribes(endpoint: WebhookEndpointRow, type: WebhookEventType): boolean {
   return endpoint.events.length === 0 || endpoint.events.includes(type);
 }
 
@@ -41,9 +41,10 @@ export async function enqueueWebhookEvents(
   const active = endpoints ?? (await findActiveEndpoints(trx, tenantId));
   const rows = [];
   for (const event of events) {
+    const subscribed = active.filter((endpoint) => subscribes(endpoint, event.type));
+    if (subscribed.length === 0) continue;
     const payload = JSON.stringify({ type: event.type, timestamp: now.toISOString(), data: event.data });
-    for (const endpoint of active) {
-      if (!subscribes(endpoint, event.type)) continue;
+    for (const endpoint of subscribed) {
       rows.push({
         tenant_id: tenantId,
         id: newId(),
