@@ -76,7 +76,7 @@ async function dispatchRound(database: BenchDatabase, sink: SmtpSinkProcess, ten
   await sql`UPDATE messages SET next_attempt_at = now() WHERE tenant_id = ${tenantId}`.execute(database.db);
   const mailer = createMailer({ smtpUrl: sink.url, outboxDir: '/tmp/unused', log, pool: POOL });
   const dispatchStart = performance.now();
-  const { sent } = await dispatchDueMessages(database.db, { mailer, clock: () => new Date(), log, batchSize: BATCH, leaseMs: WORKER.leaseMs, concurrency: CONCURRENCY });
+  const { sent } = await dispatchDueMessages(database.db, { mailer, clock: () => new Date(), log, batchSize: BATCH, leaseMs: WORKER.leaseMs, concurrency: CONCURRENCY, handoverWindow: WORKER.handoverWindow });
   const dispatchMs = performance.now() - dispatchStart;
   await mailer.close();
   const received = await sink.count();

@@ -25,7 +25,7 @@ export interface Config {
   production: boolean;
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
-  worker: { batchSize: number; leaseMs: number; sendConcurrency: number };
+  worker: { batchSize: number; leaseMs: number; sendConcurrency: number; handoverWindow: number };
   /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
   graphqlIntrospection: boolean;
   rateLimitPerMinute: number;
@@ -47,6 +47,7 @@ const envSchema = z.object({
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
+  WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(1),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   CORS_ORIGINS: z.string().default(''),
@@ -72,7 +73,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
     mailDomain: e.MAIL_DOMAIN,
-    worker: { batchSize: e.WORKER_BATCH_SIZE, leaseMs: e.WORKER_LEASE_SECONDS * 1000, sendConcurrency: e.WORKER_SEND_CONCURRENCY },
+    worker: {
+      batchSize: e.WORKER_BATCH_SIZE,
+      leaseMs: e.WORKER_LEASE_SECONDS * 1000,
+      sendConcurrency: e.WORKER_SEND_CONCURRENCY,
+      handoverWindow: e.WORKER_HANDOVER_WINDOW,
+    },
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),

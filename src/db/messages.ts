@@ -55,12 +55,16 @@ export async function cancelUnsentMessagesOfSteps(db: Kysely<Database>, tenantId
  * Claims messages that may go now, across tenants, a fair share per tenant, with a lease: each
  * becomes `sending` until `leaseUntil`, its attempts counted. A worker that dies mid-send leaves
  * the lease to run out, and the message is claimed again. SKIP LOCKED keeps concurrent workers
- * from ever claiming the same row.
+ * from ever claiming the same row. The lease's end (`next_attempt_at`) is also its token: the
+ * writes below change a claimed message only while it still carries the lease they hold.
  */
 export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<MessageRow[]> {
+  // A message the server already took (its sender died before recording the rest) is claimed to
+  // finish that record, not to be sent again: no attempt is counted for it.
   const result = await sql<MessageRow>`
     UPDATE messages AS m
-    SET status = 'sending', attempts = m.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
+    SET status = 'sending', attempts = m.attempts + CASE WHEN m.accepted_at IS NULL THEN 1 ELSE 0 END,
+        next_attempt_at = ${leaseUntil}, updated_at = ${now}
     FROM (
       SELECT due.tenant_id, due.id
       FROM tenants AS t
@@ -78,11 +82,28 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
   return result.rows;
 }
 
-/** Settles a claimed message only if the lease is still ours (status sending): a late finisher changes nothing. */
+/**
+ * Records, on its own and at once, that the server took a claimed message, if `lease` is still
+ * its lease; returns whether it did. The record guards against this worker dying, not the
+ * database: it commits without waiting for the write-ahead log to reach the disk (the change is
+ * visible to every session at once, and on disk within a fraction of a second), which makes it
+ * several times faster. Only a database crash in that fraction could lose it, and then the
+ * message is sent once more, with its Message-ID.
+ */
+export async function markMessageAccepted(db: Kysely<Database>, tenantId: string, id: string, lease: Date, at: Date): Promise<boolean> {
+  const result = await sql`
+    UPDATE messages SET accepted_at = ${at}
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS this_commit_only
+    WHERE tenant_id = ${tenantId} AND id = ${id} AND status = 'sending' AND next_attempt_at = ${lease}`.execute(db);
+  return (result.numAffectedRows ?? 0n) > 0n;
+}
+
+/** Settles a claimed message only while `lease` is still its lease: a late finisher changes nothing. */
 export async function settleClaimedMessage(
   db: Kysely<Database>,
   tenantId: string,
   id: string,
+  lease: Date,
   changes: MessageChanges,
   now: Date,
 ): Promise<MessageRow | undefined> {
@@ -92,6 +113,7 @@ export async function settleClaimedMessage(
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .where('status', '=', 'sending')
+    .where('next_attempt_at', '=', lease)
     .returningAll()
     .executeTakeFirst();
 }
@@ -118,6 +140,8 @@ export async function listMessages(
 
 export interface MessageSettlement {
   id: string;
+  /** The lease the settler holds (see claimDueMessages). */
+  lease: Date;
   status: string;
   attempts: number;
   next_attempt_at: Date | null;
@@ -126,22 +150,24 @@ export interface MessageSettlement {
 }
 
 /**
- * Settles many claimed messages in one statement, each only if still `sending` (still ours);
- * returns the ids that were settled. A late finisher whose lease was taken over changes nothing.
+ * Settles many claimed messages in one statement, each only while it still carries the lease its
+ * settler holds; returns the ids that were settled. A late finisher whose lease was taken over
+ * changes nothing.
  */
 export async function settleClaimedMessages(db: Kysely<Database>, tenantId: string, rows: readonly MessageSettlement[], now: Date): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const values = sql.join(
     rows.map(
-      (r) => sql`(${r.id}::uuid, ${r.status}::text, ${r.attempts}::integer, ${r.next_attempt_at}::timestamptz, ${r.last_error}::text, ${r.sent_at}::timestamptz)`,
+      (r) =>
+        sql`(${r.id}::uuid, ${r.lease}::timestamptz, ${r.status}::text, ${r.attempts}::integer, ${r.next_attempt_at}::timestamptz, ${r.last_error}::text, ${r.sent_at}::timestamptz)`,
     ),
   );
   const result = await sql<{ id: string }>`
     UPDATE messages AS m
     SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
         sent_at = v.sent_at, updated_at = ${now}
-    FROM (VALUES ${values}) AS v(id, status, attempts, next_attempt_at, last_error, sent_at)
-    WHERE m.tenant_id = ${tenantId} AND m.id = v.id AND m.status = 'sending'
+    FROM (VALUES ${values}) AS v(id, lease, status, attempts, next_attempt_at, last_error, sent_at)
+    WHERE m.tenant_id = ${tenantId} AND m.id = v.id AND m.status = 'sending' AND m.next_attempt_at = v.lease
     RETURNING m.id`.execute(db);
   return new Set(result.rows.map((row) => row.id));
 }

@@ -150,6 +150,8 @@ export interface MessagesTable {
   attempts: Generated<number>;
   last_error: string | null;
   next_attempt_at: Date | null;
+  /** When the server took it: set the moment it did, before the rest is recorded. */
+  accepted_at: Generated<Date | null>;
   sent_at: Date | null;
   created_at: Timestamp;
   updated_at: Timestamp;

@@ -2,9 +2,11 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from 'pino';
 import { outboxFileName, writeFileAtomically } from './eml-outbox.js';
 import { classifyOutboxError, classifySmtpError, shortDetail, type FailureClass, type SmtpFailure } from './smtp-errors.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 export { classifySmtpError } from './smtp-errors.js';
 export type { FailureClass, SmtpFailure } from './smtp-errors.js';
@@ -43,10 +45,19 @@ export type SendOutcome =
   | { status: 'sent'; response: string }
   | { status: 'failed'; failureClass: FailureClass; code: string; detail: string; hardBounce: boolean };
 
+export interface SendOptions {
+  /**
+   * Awaited at the last moment the message can still be held back: the server (or the outbox)
+   * has everything but the message's end, after which it may count as delivered at any time.
+   * Not called when the send fails before that point.
+   */
+  handover?: () => Promise<void>;
+}
+
 export interface Mailer {
   readonly kind: 'smtp' | 'eml';
   /** Never throws for delivery problems; returns 'failed'. */
-  send(mail: OutgoingMail): Promise<SendOutcome>;
+  send(mail: OutgoingMail, options?: SendOptions): Promise<SendOutcome>;
   /** Connects and authenticates (smtp) or checks the outbox is writable (eml); throws MailerVerifyError. */
   verify?(): Promise<void>;
   /** Stops taking sends, lets the ones already taken finish (up to closeGraceMs), then closes the pool. */
@@ -249,14 +260,20 @@ function assertSmtpUrl(smtpUrl: string): void {
   if (!parsed.hostname) throw new Error('SMTP_URL has no host');
 }
 
+/** The message's bytes and envelope, composed by nodemailer exactly as its own transports would. */
+async function composed(mailOptions: SendMailOptions): Promise<{ envelope: { from: string; to: string[] }; raw: Buffer }> {
+  const node = new MailComposer({ ...mailOptions, disableFileAccess: true, disableUrlAccess: true }).compile();
+  const envelope = node.getEnvelope();
+  return { envelope: { from: envelope.from || '', to: envelope.to }, raw: await node.build() };
+}
+
 function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
   assertSmtpUrl(smtpUrl);
   const { log } = options;
   const sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-  // Settings given as URL query parameters (e.g. ?socketTimeout=…) take precedence over these.
-  const transporter = nodemailer.createTransport({
-    pool: true,
+  // Settings given as URL query parameters (e.g. ?tls.rejectUnauthorized=false) are kept.
+  const pool = createSmtpPool({
     url: smtpUrl,
     maxConnections: options.pool?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     maxMessages: options.pool?.maxMessages ?? DEFAULT_MAX_MESSAGES,
@@ -264,19 +281,15 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
     greetingTimeout: GREETING_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
     dnsTimeout: DNS_TIMEOUT_MS,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-    debug: false,
   });
   const inFlight = createInFlight();
   let closing: Promise<void> | undefined;
 
-  async function deliver(mailOptions: SendMailOptions): Promise<SendOutcome> {
+  async function deliver(mailOptions: SendMailOptions, sendOptions: SendOptions): Promise<SendOutcome> {
     const signal = AbortSignal.timeout(sendTimeoutMs);
     try {
-      const info = await transporter.sendMail({ ...mailOptions, signal });
-      return { status: 'sent', response: shortDetail(info.response ?? '') };
+      const response = await pool.send({ ...(await composed(mailOptions)), handover: sendOptions.handover, signal });
+      return { status: 'sent', response: shortDetail(response) };
     } catch (error) {
       if (signal.aborted && (error as { code?: unknown } | null)?.code === 'EABORT') {
         // Our own deadline, not the caller's: report it as the timeout it is.
@@ -288,16 +301,16 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
 
   return {
     kind: 'smtp',
-    async send(mail) {
+    async send(mail, sendOptions = {}) {
       if (closing) return failed(CLOSED);
       const prepared = prepare(mail);
-      const outcome = prepared.ok ? await inFlight.track(deliver(prepared.options)) : prepared.outcome;
+      const outcome = prepared.ok ? await inFlight.track(deliver(prepared.options, sendOptions)) : prepared.outcome;
       logFailure(log, outcome);
       return outcome;
     },
     async verify() {
       try {
-        await transporter.verify();
+        await pool.verify();
       } catch (error) {
         throw new MailerVerifyError(classifySmtpError(error));
       }
@@ -308,11 +321,11 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
         // on the wire) get the grace period to finish: closing the pool at once would fail the
         // queued ones for nothing.
         if (await inFlight.settle(closeGraceMs)) {
-          transporter.close();
+          pool.close(false);
           return;
         }
         log.warn({ closeGraceMs }, 'mail sends still under way at shutdown; closing their connections');
-        transporter.close({ force: true });
+        pool.close(true);
         await inFlight.settleAll();
       })();
       return closing;
@@ -336,7 +349,7 @@ function createEmlMailer(options: MailerOptions): Mailer {
   const inFlight = createInFlight();
   let closing: Promise<void> | undefined;
 
-  async function write(mailOptions: SendMailOptions, messageId: string): Promise<SendOutcome> {
+  async function write(mailOptions: SendMailOptions, messageId: string, sendOptions: SendOptions): Promise<SendOutcome> {
     let message: Buffer;
     try {
       const info = await composer.sendMail(mailOptions);
@@ -347,6 +360,8 @@ function createEmlMailer(options: MailerOptions): Mailer {
     }
     const file = outboxFileName(messageId);
     try {
+      // The file appears whole or not at all: the write is the handover.
+      await sendOptions.handover?.();
       await writeFileAtomically(outboxDir, file, message);
     } catch (error) {
       return failed(classifyOutboxError(error));
@@ -357,10 +372,10 @@ function createEmlMailer(options: MailerOptions): Mailer {
 
   return {
     kind: 'eml',
-    async send(mail) {
+    async send(mail, sendOptions = {}) {
       if (closing) return failed(CLOSED);
       const prepared = prepare(mail);
-      const outcome = prepared.ok ? await inFlight.track(write(prepared.options, prepared.messageId)) : prepared.outcome;
+      const outcome = prepared.ok ? await inFlight.track(write(prepared.options, prepared.messageId, sendOptions)) : prepared.outcome;
       logFailure(log, outcome);
       return outcome;
     },

@@ -2,20 +2,27 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
 import { lockPlans, updateStepOutcomes } from '../db/follow-up-plans.js';
-import { claimDueMessages, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
+import { claimDueMessages, markMessageAccepted, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { settlePlans } from './follow-up-plans.js';
+import { errorForLog } from '../logger.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, subscribes, type WebhookEvent } from './webhook-events.js';
 
 // The outbox's sending side: claim queued messages with a lease, hand them to SMTP, and record
 // each outcome (message, step, audit, webhook events) in a transaction. Outcomes that finish
 // while another is being written are written together (group commit), so the database keeps up
-// with the SMTP pool; each send waits for its own record before its lane takes the next
-// message, so a crash leaves at most one unrecorded send per lane.
+// with the SMTP pool.
+//
+// Exactly once in effect: many messages travel at once, but only one at a time is handed over
+// (its last line sent, after which the server may deliver it) before the previous one's
+// acceptance is recorded, on its own and at once. A worker killed at any moment has at most one
+// message the server took without our knowing, sent again after its lease runs out, with the
+// same Message-ID. A message whose acceptance was recorded is never sent again; the next worker
+// only finishes recording it.
 
 /** Transient failures are retried this many times in all before the message is dead. */
 export const MAX_SEND_ATTEMPTS = 8;
@@ -23,6 +30,8 @@ const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 60 * 60_000;
 /** A configuration error (bad credentials, TLS) is not the message's fault: try again later, attempts untouched. */
 const CONFIGURATION_RETRY_MS = 60_000;
+/** At most this much of a lease is kept back for the server's answer to a handed-over message. */
+const HANDOVER_LEASE_MARGIN_MS = 30_000;
 
 /** Exponential backoff with jitter: 1, 2, 4 … minutes (capped at an hour), each between half and all of it. */
 export function sendBackoffMs(attempts: number, random: () => number): number {
@@ -52,6 +61,11 @@ export interface DispatchOptions {
   leaseMs: number;
   /** Sends in flight at once (the SMTP pool's connections are the real limit). */
   concurrency: number;
+  /**
+   * Messages at once between being handed over (the server may have them) and their acceptance
+   * being recorded: the most a crash can send twice. Default 1.
+   */
+  handoverWindow?: number;
   signal?: AbortSignal;
   random?: () => number;
   onOutcome?: (outcome: SendOutcome) => void;
@@ -76,6 +90,15 @@ export interface DispatchResult {
 export async function dispatchDueMessages(db: Kysely<Database>, options: DispatchOptions): Promise<DispatchResult> {
   const result: DispatchResult = { claimed: 0, sent: 0, retried: 0, dead: 0, released: 0 };
   const recorder = createOutcomeRecorder(db, options);
+  const handovers = createHandoverLine(options.handoverWindow ?? 1);
+  // A message is handed over only with this much of its lease left, time enough for the server's
+  // answer and our record before another worker could claim it.
+  const leaseMargin = Math.min(options.leaseMs / 2, HANDOVER_LEASE_MARGIN_MS);
+  // The messages this dispatcher holds, by id: a claim that takes one of them again (its lease
+  // ran out while it waited here) renews the lease of the copy already held.
+  const held = new Map<string, MessageRow>();
+  const records: Array<Promise<void>> = [];
+  let unrecorded = 0;
   const queue: MessageRow[] = [];
   let claiming: Promise<void> | null = null;
   let exhausted = false;
@@ -85,7 +108,14 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
         const now = options.clock();
         const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
         result.claimed += claimed.length;
-        queue.push(...claimed);
+        for (const message of claimed) {
+          const copy = held.get(message.id);
+          if (copy) copy.next_attempt_at = message.next_attempt_at;
+          else {
+            held.set(message.id, message);
+            queue.push(message);
+          }
+        }
         if (claimed.length < options.batchSize) exhausted = true;
       } finally {
         claiming = null;
@@ -100,24 +130,149 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
       await claiming;
     }
   };
+  /** Gives the lease back (shutting down, or too little of it left to hand the message over). */
+  const release = async (message: MessageRow) => {
+    const at = options.clock();
+    await settleClaimedMessage(db, message.tenant_id, message.id, message.next_attempt_at!, { status: 'retry', attempts: message.attempts - 1, next_attempt_at: at }, at);
+    result.released += 1;
+  };
+  /**
+   * Sends one message; its acceptance is recorded before the next message may be handed over.
+   * Null: it was not handed over (too little of its lease left, or shutting down).
+   */
+  const send = async (message: MessageRow): Promise<SendOutcome | null> => {
+    let turn: HandoverTurn | undefined;
+    let notHandedOver = false;
+    const outcome = await options.mailer.send(outgoingMailOf(message), {
+      handover: async () => {
+        turn = handovers.take(options.signal);
+        try {
+          await turn.ready;
+        } catch (error) {
+          // Shutting down while in line: the message is not ended, and its lease is given back.
+          if (options.signal?.aborted) notHandedOver = true;
+          throw error;
+        }
+        if (message.next_attempt_at!.getTime() - options.clock().getTime() < leaseMargin) {
+          notHandedOver = true;
+          throw new Error('the lease has too little time left to hand the message over');
+        }
+      },
+    });
+    try {
+      if (outcome.status === 'sent') {
+        message.accepted_at = options.clock();
+        // A claim of our own may renew the lease meanwhile; the mark follows it.
+        let lease: Date;
+        do lease = message.next_attempt_at!;
+        while (!(await markMessageAccepted(db, message.tenant_id, message.id, lease, message.accepted_at)) && message.next_attempt_at !== lease);
+      }
+    } catch (error) {
+      // Unrecorded, this acceptance is the one a crash may repeat: no other message may join it.
+      handovers.stop(error);
+      options.log.error({ messageId: message.id, ...errorForLog(error) }, 'could not record that the server took a message; sends stop');
+    } finally {
+      turn?.release();
+    }
+    return notHandedOver ? null : outcome;
+  };
   const lane = async () => {
-    for (let message = await nextMessage(); message; message = await nextMessage()) {
-      if (options.signal?.aborted) {
-        // Shutting down: give the lease back rather than leave it to run out.
-        const at = options.clock();
-        await settleClaimedMessage(db, message.tenant_id, message.id, { status: 'retry', attempts: message.attempts - 1, next_attempt_at: at }, at);
-        result.released += 1;
+    for (let message = await nextMessage(); message && !handovers.stopped; message = await nextMessage()) {
+      let outcome: SendOutcome | null;
+      if (message.accepted_at) {
+        // Taken by the server before its sender died: only the record is left to finish.
+        outcome = { status: 'sent', response: 'accepted before a restart' };
+      } else if (options.signal?.aborted) {
+        outcome = null;
+      } else {
+        outcome = await send(message);
+        if (outcome) options.onOutcome?.(outcome);
+      }
+      if (!outcome) {
+        await release(message);
+        held.delete(message.id);
         continue;
       }
-      const outcome = await options.mailer.send(outgoingMailOf(message));
-      options.onOutcome?.(outcome);
-      const counted = await recorder.record(message, outcome);
-      if (counted) result[counted] += 1;
+      // The lane goes on while the outcome waits for its group, unless too many already wait.
+      unrecorded += 1;
+      const recorded = recorder
+        .record(message, outcome)
+        .then((counted) => {
+          if (counted) result[counted] += 1;
+        })
+        .finally(() => {
+          unrecorded -= 1;
+          held.delete(message.id);
+        });
+      records.push(recorded);
+      recorded.catch(() => {});
+      if (unrecorded >= options.concurrency) await recorded;
     }
   };
   await claimMore();
   await Promise.all(Array.from({ length: Math.min(options.concurrency, queue.length) }, lane));
+  await Promise.all(records);
   return result;
+}
+
+interface HandoverTurn {
+  /** Resolves when the message may be handed over; rejects once sends have stopped, or on `signal`. */
+  ready: Promise<void>;
+  /** Its acceptance is recorded, or it failed: the next message in line may go. */
+  release(): void;
+}
+
+/** The line messages wait in to be handed over, `width` at a time. */
+function createHandoverLine(width: number) {
+  let free = width;
+  const waiting: Array<{ grant: () => void }> = [];
+  let stopped: unknown = null;
+  const passOn = () => {
+    const next = waiting.shift();
+    if (next) next.grant();
+    else free += 1;
+  };
+  return {
+    take(signal?: AbortSignal): HandoverTurn {
+      let holding = false;
+      const ready = new Promise<void>((resolve, reject) => {
+        const grant = () => {
+          signal?.removeEventListener('abort', leave);
+          holding = true;
+          // Once an acceptance could not be recorded, no message is ended: the server drops them.
+          if (stopped) reject(stopped);
+          else resolve();
+        };
+        const leave = () => {
+          const index = waiting.indexOf(entry);
+          if (index >= 0) waiting.splice(index, 1);
+          reject(new Error('stopped while waiting to hand the message over'));
+        };
+        const entry = { grant };
+        if (free > 0) {
+          free -= 1;
+          return grant();
+        }
+        waiting.push(entry);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+      ready.catch(() => {});
+      return {
+        ready,
+        release: () => {
+          if (!holding) return;
+          holding = false;
+          passOn();
+        },
+      };
+    },
+    stop(error: unknown): void {
+      stopped ??= error;
+    },
+    get stopped(): boolean {
+      return stopped !== null;
+    },
+  };
 }
 
 interface PendingOutcome {
@@ -164,11 +319,11 @@ interface Settlement {
 
 /** What one outcome means for its message and step (no I/O). */
 function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, random: () => number): Settlement {
-  const base = { id: message.id, attempts: message.attempts, sent_at: null, last_error: null, next_attempt_at: null };
+  const base = { id: message.id, lease: message.next_attempt_at!, attempts: message.attempts, sent_at: null, last_error: null, next_attempt_at: null };
   if (outcome.status === 'sent') {
     return {
       counted: 'sent',
-      message: { ...base, status: 'sent', sent_at: now },
+      message: { ...base, status: 'sent', sent_at: message.accepted_at ?? now },
       step: { status: 'sent', reason: null },
       audit: { actor: WORKER_ACTOR, action: 'message.sent', entityType: 'message', entityId: message.id, data: { attempts: message.attempts, messageIdHeader: message.message_id_header } },
     };
@@ -227,7 +382,7 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
       const steps = await updateStepOutcomes(
         trx,
         tenantId,
-        finished.map((i) => ({ id: group[i]!.message.step_id, ...settlements[i]!.step!, sent_at: settlements[i]!.step!.status === 'sent' ? now : null })),
+        finished.map((i) => ({ id: group[i]!.message.step_id, ...settlements[i]!.step!, sent_at: settlements[i]!.message.sent_at })),
         now,
         { withDecisions: endpoints.some((endpoint) => subscribes(endpoint, 'followup.sent')) },
       );
@@ -251,7 +406,7 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
               channel: message.channel,
               recipient: { name: message.to_name, email: message.to_address },
               messageIdHeader: message.message_id_header,
-              sentAt: now.toISOString(),
+              sentAt: (message.accepted_at ?? now).toISOString(),
               late: step?.late ?? false,
               decisions: step?.decisions ?? [],
             },

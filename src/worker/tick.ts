@@ -16,6 +16,8 @@ export interface WorkerSettings {
   leaseMs: number;
   /** Sends in flight at once per process. */
   sendConcurrency: number;
+  /** Messages at once between handover and recorded acceptance: the most a crash sends twice. */
+  handoverWindow: number;
 }
 
 export interface TickDependencies {
@@ -72,6 +74,7 @@ export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal)
     batchSize: settings.batchSize,
     leaseMs: settings.leaseMs,
     concurrency: settings.sendConcurrency,
+    handoverWindow: settings.handoverWindow,
     signal,
     onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
   });

@@ -457,6 +457,90 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     expect(sink.messages.map((m) => m.messageId)).toEqual([step.message.messageIdHeader]);
   });
 
+  /** Interviews whose thank-yous are all due now, evaluated into queued messages. */
+  async function queuedThankYous(tenant: TestTenant, interviews: number, perInterview: number): Promise<void> {
+    const candidateId = await createCandidateVia(app, tenant.token);
+    for (let i = 0; i < interviews; i += 1) {
+      await scheduleInterviewVia(app, tenant.token, candidateId, {
+        ...INTERVIEW,
+        interviewers: Array.from({ length: perInterview }, (_, j) => ({ name: `Person ${i}-${j}`, email: `person-${i}-${j}@northwind.example` })),
+      });
+    }
+    await evaluateDueSteps(database.db, { now, batchSize: 100, spell });
+  }
+
+  it('hands messages over one at a time: each is recorded as accepted before the server has the end of the next', async () => {
+    const tenant = await sandboxTenant();
+    await queuedThankYous(tenant, 4, 3);
+    const unrecordedAtHandover: string[] = [];
+    let holding = 0;
+    let mostHeldAtOnce = 0;
+    sink.setResponder(async (event) => {
+      if (event.stage !== 'data') return null;
+      // The server holds this whole message now; every one it took before must be known to us,
+      // and no other may be in the same state.
+      mostHeldAtOnce = Math.max(mostHeldAtOnce, ++holding);
+      const earlier = sink.messages.map((message) => message.messageId!);
+      const { rows } = await sql<{ message_id_header: string }>`
+        SELECT message_id_header FROM messages WHERE message_id_header = ANY(${earlier}) AND accepted_at IS NULL`.execute(database.db);
+      unrecordedAtHandover.push(...rows.map((row) => row.message_id_header));
+      await new Promise((resolve) => setTimeout(resolve, 5)); // time for the other connections to race
+      holding -= 1;
+      return null;
+    });
+    const pooled = createMailer({ smtpUrl: sink.url, outboxDir: '/tmp/unused', log, pool: { maxConnections: 4 } });
+    try {
+      const result = await dispatchDueMessages(database.db, { mailer: pooled, clock: () => now, log, batchSize: 100, leaseMs: 60_000, concurrency: 8 });
+      expect(result.sent).toBe(12);
+    } finally {
+      await pooled.close();
+    }
+    expect(sink.stats.maxOpenConnections).toBeGreaterThan(1);
+    expect(new Set(sink.messages.map((message) => message.messageId)).size).toBe(12);
+    expect(unrecordedAtHandover).toEqual([]);
+    expect(mostHeldAtOnce).toBe(1);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE tenant_id = ${tenant.id} AND status = 'sent' AND accepted_at IS NOT NULL`.execute(database.db);
+    expect(rows[0]!.n).toBe(12);
+  });
+
+  it('a message whose lease runs low while it waits in line is not handed over: it is given back and goes once, later', async () => {
+    const tenant = await sandboxTenant();
+    await queuedThankYous(tenant, 1, 3);
+    // The server takes 300 ms over each message; leases last 400 ms, and a message is handed over
+    // only with half of its lease left: the second and third in line are given back.
+    sink.setResponder(async (event) => (event.stage === 'data' ? (await new Promise((resolve) => setTimeout(resolve, 300)), null) : null));
+    const clock = () => new Date();
+    let released = 0;
+    for (let run = 0; run < 6 && sink.messages.length < 3; run += 1) {
+      const result = await dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 400, concurrency: 3 });
+      released += result.released;
+    }
+    expect(released).toBeGreaterThan(0);
+    const ids = sink.messages.map((message) => message.messageId);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+    const { rows } = await sql<{ status: string; attempts: number }>`SELECT status, attempts FROM messages WHERE tenant_id = ${tenant.id}`.execute(database.db);
+    // Giving a lease back does not count as an attempt.
+    expect(rows).toEqual(Array.from({ length: 3 }, () => ({ status: 'sent', attempts: 1 })));
+  });
+
+  it('a message the server took before its worker died is recorded as sent, not sent again', async () => {
+    const tenant = await sandboxTenant();
+    await queuedThankYous(tenant, 1, 1);
+    // A worker claimed it, the server accepted it, the acceptance was recorded, and the worker
+    // died before the rest: its lease has run out since.
+    const acceptedAt = new Date(now.getTime() - 90_000);
+    await sql`UPDATE messages SET status = 'sending', attempts = 1, accepted_at = ${acceptedAt}, next_attempt_at = ${new Date(now.getTime() - 1000)}
+      WHERE tenant_id = ${tenant.id}`.execute(database.db);
+    const { dispatched } = await runWorker();
+    expect(dispatched).toMatchObject({ claimed: 1, sent: 1 });
+    expect(sink.messages).toHaveLength(0);
+    const { rows } = await sql<{ status: string; attempts: number; sent_at: Date; step_status: string }>`
+      SELECT m.status, m.attempts, m.sent_at, s.status AS step_status FROM messages m JOIN follow_up_steps s ON s.tenant_id = m.tenant_id AND s.id = m.step_id
+      WHERE m.tenant_id = ${tenant.id}`.execute(database.db);
+    expect(rows).toEqual([{ status: 'sent', attempts: 1, sent_at: acceptedAt, step_status: 'sent' }]);
+  });
+
   it('every transition leaves an audit event with the decisions behind it', async () => {
     const tenant = await sandboxTenant();
     const candidateId = await createCandidateVia(app, tenant.token);

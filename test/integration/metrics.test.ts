@@ -54,7 +54,7 @@ describe('metrics at /metrics', () => {
       spell: createEnglishSpellChecker(),
       clock: () => new Date(),
       log: pino({ level: 'silent' }),
-      settings: { batchSize: 50, leaseMs: 60_000, sendConcurrency: 2 },
+      settings: { batchSize: 50, leaseMs: 60_000, sendConcurrency: 2, handoverWindow: 1 },
       webhooks: { allowPrivate: true, requireHttps: false },
       metrics,
     };
