@@ -46,10 +46,21 @@ import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 // Resolvers stay thin: unwrap arguments, call one service, shape the answer. Enum values are
 // lower-case inside the service (the domain's words) and upper-case on the wire.
 
+// A page of steps asks for thousands of these: each value is upper-cased once per process (the
+// values are the domain's few words; the bound only guards against a surprise).
+const upperCased = new Map<string, string>();
+const UPPER_CASED_LIMIT = 1000;
+
 function upper<T extends string>(value: T): Uppercase<T>;
 function upper<T extends string>(value: T | null): Uppercase<T> | null;
 function upper<T extends string>(value: T | null): Uppercase<T> | null {
-  return value === null ? null : (value.toUpperCase() as Uppercase<T>);
+  if (value === null) return null;
+  let cased = upperCased.get(value);
+  if (cased === undefined) {
+    cased = value.toUpperCase();
+    if (upperCased.size < UPPER_CASED_LIMIT) upperCased.set(value, cased);
+  }
+  return cased as Uppercase<T>;
 }
 
 export function toConnection<T>(page: Page<T>) {
