@@ -39,8 +39,21 @@ function ianaZone(name: string): IANAZone {
   return zone;
 }
 
+// Asking Intl for a zone's offset is the dearest step of the calendar, and a worker batch asks
+// for the same few instants (due times, deadlines) over and over: answers are kept, a bounded
+// number of them.
+const offsetMemo = new Map<string, number>();
+const OFFSET_MEMO_LIMIT = 50_000;
+
 function offsetMs(instantMs: number, zone: string): number {
-  return ianaZone(zone).offset(instantMs) * MINUTE_MS;
+  const key = `${zone} ${instantMs}`;
+  let offset = offsetMemo.get(key);
+  if (offset === undefined) {
+    offset = ianaZone(zone).offset(instantMs) * MINUTE_MS;
+    if (offsetMemo.size >= OFFSET_MEMO_LIMIT) offsetMemo.clear();
+    offsetMemo.set(key, offset);
+  }
+  return offset;
 }
 
 function wallMsOf(instantMs: number, zone: string): number {

@@ -22,6 +22,8 @@ export const WORKER_ACTOR = 'worker';
 /** The writes one decision leads to. */
 export interface StepEffects {
   step: StepState;
+  /** The rule results `step.decisions` holds as JSON text, for the in-memory plan. */
+  rules: RuleResult[];
   messageChanges: Array<{ id: string; changes: MessageChanges }>;
   newMessages: NewMessage[];
   audit: NewAuditEvent[];
@@ -45,14 +47,15 @@ function messageSummary(message: Pick<NewMessage, 'id' | 'subject' | 'body' | 't
   return { id: message.id, channel: message.channel, to: { name: message.to_name, address: message.to_address }, subject: message.subject, body: message.body };
 }
 
-function stateOf(step: FollowUpStepRow): StepState {
+/** The step's state as it stands, with new rule results (as JSON text, ready to write). */
+function stateOf(step: FollowUpStepRow, rules: RuleResult[]): StepState {
   return {
     id: step.id,
     status: step.status,
     reason: step.reason,
     channel: step.channel,
     due_at: step.due_at,
-    decisions: JSON.stringify(step.decisions),
+    decisions: JSON.stringify(rules),
     late: step.late,
     approved: step.approved,
     sent_at: step.sent_at,
@@ -83,7 +86,8 @@ export function decideEffects(
   actor: string,
 ): StepEffects {
   const effects: StepEffects = {
-    step: { ...stateOf(step), decisions: JSON.stringify(decision.rules) },
+    step: stateOf(step, decision.rules),
+    rules: decision.rules,
     messageChanges: [],
     newMessages: [],
     audit: [],
@@ -180,8 +184,8 @@ export function decideEffects(
 function applyToContext(context: PlanContext, effects: StepEffects): void {
   const index = context.steps.findIndex((other) => other.id === effects.step.id);
   if (index >= 0) {
-    const { decisions, ...state } = effects.step;
-    context.steps[index] = { ...context.steps[index]!, ...state, decisions: JSON.parse(decisions) };
+    const { decisions: _json, ...state } = effects.step;
+    context.steps[index] = { ...context.steps[index]!, ...state, decisions: effects.rules };
   }
   for (const message of effects.newMessages) {
     context.messages.push({
