@@ -122,11 +122,17 @@ export function createSmtpPool(options: SmtpPoolOptions) {
       if (all.size < options.maxConnections) return connect();
       await new Promise<void>((resolve) => {
         const wake = () => {
-          signal?.removeEventListener('abort', wake);
+          signal?.removeEventListener('abort', giveUp);
+          resolve();
+        };
+        // Leaving the line on abort, so a connection set free wakes someone still waiting.
+        const giveUp = () => {
+          const place = waiting.indexOf(wake);
+          if (place >= 0) waiting.splice(place, 1);
           resolve();
         };
         waiting.push(wake);
-        signal?.addEventListener('abort', wake, { once: true });
+        signal?.addEventListener('abort', giveUp, { once: true });
       });
     }
   }

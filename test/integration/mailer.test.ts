@@ -334,6 +334,30 @@ describe('mailer', () => {
       expect(server.stats.connections).toBeGreaterThanOrEqual(2);
     });
 
+    it('holds a message back, envelope and body sent, until its handover resolves; a refused handover leaves the server without it', async () => {
+      const server = await sink();
+      const { mailer: smtp } = mailer(server.url);
+      let handOver!: () => void;
+      let askedAt = 0;
+      const sending = smtp.send(outgoing(), {
+        handover: () => {
+          askedAt = Date.now();
+          return new Promise<void>((resolve) => (handOver = resolve));
+        },
+      });
+      while (!askedAt) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.messages).toHaveLength(0);
+      handOver();
+      expect((await sending).status).toBe('sent');
+      expect(server.messages).toHaveLength(1);
+
+      const refused = await smtp.send(outgoing(), { handover: async () => Promise.reject(new Error('not now')) });
+      expect(refused.status).toBe('failed');
+      expect(await smtp.send(outgoing())).toMatchObject({ status: 'sent' });
+      expect(server.messages).toHaveLength(2);
+    });
+
     it('lets a send under way finish on close(), and refuses sends after it', async () => {
       const server = await sink();
       const { mailer: smtp } = mailer(server.url);
@@ -416,6 +440,13 @@ describe('mailer', () => {
 
       expect(lines()).toEqual([expect.objectContaining({ level: 30, file: '0192f1c2-7a3b-7c00-8000-0000000000ee.eml', msg: 'message written to the outbox' })]);
       expectNoPersonalData(output());
+    });
+
+    it('writes nothing when the handover is refused', async () => {
+      const { mailer: eml } = mailer(undefined);
+      const outcome = await eml.send(outgoing(), { handover: async () => Promise.reject(new Error('not now')) });
+      expect(outcome.status).toBe('failed');
+      expect(await readdir(path.join(tmp, 'outbox')).catch(() => [])).toEqual([]);
     });
 
     it('overwrites the same file when the same Message-ID is written again', async () => {
