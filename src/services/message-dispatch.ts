@@ -97,8 +97,9 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   // The messages this dispatcher holds, by id: a claim that takes one of them again (its lease
   // ran out while it waited here) renews the lease of the copy already held.
   const held = new Map<string, MessageRow>();
-  const records: Array<Promise<void>> = [];
-  let unrecorded = 0;
+  // Outcomes waiting for their group; the first failure to record one is the dispatch's failure.
+  const unrecorded = new Set<Promise<void>>();
+  const recordFailures: unknown[] = [];
   const queue: MessageRow[] = [];
   let claiming: Promise<void> | null = null;
   let exhausted = false;
@@ -177,7 +178,8 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
     return notHandedOver ? null : outcome;
   };
   const lane = async () => {
-    for (let message = await nextMessage(); message && !handovers.stopped; message = await nextMessage()) {
+    // A failure to record stops every lane: what is still queued here waits for its lease to run out.
+    for (let message = await nextMessage(); message && !handovers.stopped && recordFailures.length === 0; message = await nextMessage()) {
       let outcome: SendOutcome | null;
       if (message.accepted_at) {
         // Taken by the server before its sender died: only the record is left to finish.
@@ -194,24 +196,26 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
         continue;
       }
       // The lane goes on while the outcome waits for its group, unless too many already wait.
-      unrecorded += 1;
-      const recorded = recorder
-        .record(message, outcome)
-        .then((counted) => {
+      const recorded: Promise<void> = recorder.record(message, outcome).then(
+        (counted) => {
           if (counted) result[counted] += 1;
-        })
-        .finally(() => {
-          unrecorded -= 1;
-          held.delete(message.id);
-        });
-      records.push(recorded);
-      recorded.catch(() => {});
-      if (unrecorded >= options.concurrency) await recorded;
+        },
+        (error: unknown) => {
+          recordFailures.push(error);
+        },
+      );
+      unrecorded.add(recorded);
+      void recorded.finally(() => {
+        unrecorded.delete(recorded);
+        held.delete(message.id);
+      });
+      if (unrecorded.size >= options.concurrency) await recorded;
     }
   };
   await claimMore();
   await Promise.all(Array.from({ length: Math.min(options.concurrency, queue.length) }, lane));
-  await Promise.all(records);
+  await Promise.all(unrecorded);
+  if (recordFailures.length > 0) throw recordFailures[0];
   return result;
 }
 
