@@ -86,9 +86,10 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
  * Records, on its own and at once, that the server took a claimed message, if `lease` is still
  * its lease; returns whether it did. The record guards against this worker dying, not the
  * database: it commits without waiting for the write-ahead log to reach the disk (the change is
- * visible to every session at once, and on disk within a fraction of a second), which makes it
- * several times faster. Only a database crash in that fraction could lose it, and then the
- * message is sent once more, with its Message-ID.
+ * visible to every session at once, and on disk within a fraction of a second). Each message
+ * waits for the one before it to be recorded, so that wait counts: measured, skipping the flush
+ * made a whole dispatch about 1.6 times faster. Only a database crash in that fraction of a
+ * second could lose the record, and then the message is sent once more, with its Message-ID.
  */
 export async function markMessageAccepted(db: Kysely<Database>, tenantId: string, id: string, lease: Date, at: Date): Promise<boolean> {
   const result = await sql`
