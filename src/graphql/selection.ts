@@ -43,8 +43,11 @@ export function viewFields(info: GraphQLResolveInfo, needs: FieldNeeds, path: re
 }
 
 function collect(info: GraphQLResolveInfo, needs: FieldNeeds, path: readonly string[]): readonly string[] {
-  let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-  for (const name of path) sets = sets.flatMap((set) => fieldsOf(set, info.fragments).filter((field) => field.name.value === name && field.selectionSet).map((field) => field.selectionSet!));
+  const selectionSetsOf = (fields: readonly FieldNode[]) => fields.flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
+  let sets = selectionSetsOf(info.fieldNodes);
+  for (const name of path) {
+    sets = selectionSetsOf(sets.flatMap((set) => fieldsOf(set, info.fragments)).filter((field) => field.name.value === name));
+  }
   const fields = new Set<string>();
   for (const field of sets.flatMap((set) => fieldsOf(set, info.fragments))) {
     const name = field.name.value;

@@ -248,11 +248,13 @@ export async function settlePlans(
   const audit: NewAuditEvent[] = [];
   const events: WebhookEvent[] = [];
   const pending = PENDING_STATUSES;
-  for (const plan of await movePlansByPendingSteps(trx, tenantId, idsIn('active'), { from: 'active', to: 'completed', withPending: false, pending }, now)) {
+  const completed = await movePlansByPendingSteps(trx, tenantId, idsIn('active'), { from: 'active', to: 'completed', withPending: false, pending }, now);
+  const reopened = await movePlansByPendingSteps(trx, tenantId, idsIn('completed'), { from: 'completed', to: 'active', withPending: true, pending }, now);
+  for (const plan of completed) {
     audit.push({ actor, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
     events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
   }
-  for (const plan of await movePlansByPendingSteps(trx, tenantId, idsIn('completed'), { from: 'completed', to: 'active', withPending: true, pending }, now)) {
+  for (const plan of reopened) {
     audit.push({ actor, action: 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'completed', to: 'active' } });
   }
   return { audit, events };

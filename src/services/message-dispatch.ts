@@ -6,9 +6,9 @@ import { claimDueMessages, markMessageAccepted, type MessageSettlement, settleCl
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
+import { errorForLog } from '../logger.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { settlePlans } from './follow-up-plans.js';
-import { errorForLog } from '../logger.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, subscribes, type WebhookEvent } from './webhook-events.js';
 
