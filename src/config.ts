@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
+import type { DatabaseTimeouts } from './db/database.js';
 
 // Every setting comes from the environment (twelve-factor); absent ones fall back to the
 // embedded defaults that let `npm start` run on a laptop with nothing else installed.
@@ -26,6 +28,8 @@ export interface Config {
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
   worker: { batchSize: number; leaseMs: number; sendConcurrency: number; handoverWindow: number };
+  /** PostgreSQL: connect, statement and idle-in-transaction timeouts. */
+  databaseTimeouts: DatabaseTimeouts;
   /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
   graphqlIntrospection: boolean;
   rateLimitPerMinute: number;
@@ -35,11 +39,23 @@ export interface Config {
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .refine((url) => url === 'memory://' || /^postgres(ql)?:\/\/./.test(url), 'must be postgres://… (or memory:// for an in-memory database)')
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
-  SMTP_URL: z.string().min(1).optional(),
+  SMTP_URL: z
+    .string()
+    .min(1)
+    .refine((url) => /^smtps?:\/\/[^/\s]/.test(url) && URL.canParse(url), 'must be smtp://host:port or smtps://host:port')
+    .optional(),
   JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').optional(),
-  WORKER_CRON: z.string().min(1).default('*/15 * * * * *'),
+  WORKER_CRON: z
+    .string()
+    .min(1)
+    .refine((expression) => cron.validate(expression), 'is not a valid cron expression (five or six fields, seconds first when six)')
+    .default('*/15 * * * * *'),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
@@ -51,15 +67,24 @@ const envSchema = z.object({
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   CORS_ORIGINS: z.string().default(''),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+    // Every problem at once, each naming its variable: fixing them one start at a time is tedious.
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    // A generated secret, a dev tenant and a token in the log are conveniences for a laptop; in
+    // production they would be a hole.
+    throw new Error('Invalid configuration: JWT_SECRET: required when NODE_ENV=production (at least 16 characters)');
+  }
   const databaseUrl = e.DATABASE_URL === 'memory://' ? undefined : e.DATABASE_URL;
   return {
     port: e.PORT,
@@ -78,6 +103,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
       sendConcurrency: e.WORKER_SEND_CONCURRENCY,
       handoverWindow: e.WORKER_HANDOVER_WINDOW,
+    },
+    databaseTimeouts: {
+      connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

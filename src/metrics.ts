@@ -16,6 +16,8 @@ export interface Metrics {
   stepsEvaluated: Counter<'decision'>;
   sendResults: Counter<'result'>;
   webhookResults: Counter<'outcome'>;
+  databaseConnectionsLost: Counter<never>;
+  workerPaused: Gauge<never>;
 }
 
 /** A tick's and a request's durations, in seconds: from a millisecond to a minute. */
@@ -96,6 +98,16 @@ export function createMetrics(db: Kysely<Database>): Metrics {
       name: 'afterview_webhook_delivery_results_total',
       help: 'Webhook delivery attempts by outcome: delivered, failed, gone, refused',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    databaseConnectionsLost: new Counter({
+      name: 'afterview_database_connections_lost_total',
+      help: 'Database connections that lost their server (a restart, a failover, a terminated backend)',
+      registers: [registry],
+    }),
+    workerPaused: new Gauge({
+      name: 'afterview_worker_paused',
+      help: '1 while the worker waits for an unreachable database, 0 otherwise',
       registers: [registry],
     }),
   };

@@ -3,7 +3,7 @@ import { buildApp, buildOperationsApp } from './app.js';
 import { loadConfig, outboxDirectory, resolveJwtSecret, type RunMode } from './config.js';
 import { DataDirectoryLockedError, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { createLogger } from './logger.js';
+import { createLogger, errorForLog } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { ensureDevelopmentTenant } from './services/development.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
@@ -26,9 +26,21 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const jwt = resolveJwtSecret(config);
 
+  let metrics: ReturnType<typeof createMetrics> | undefined;
   let database;
   try {
-    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      timeouts: config.databaseTimeouts,
+      applicationName: `afterview-${mode}`,
+      onConnectionError: (error) => {
+        // The query that was running fails on its own and is answered 503 or retried by the
+        // worker; this line only tells the operator why.
+        log.warn(errorForLog(error), 'a database connection lost its server');
+        metrics?.databaseConnectionsLost.inc();
+      },
+    });
   } catch (error) {
     if (error instanceof DataDirectoryLockedError) {
       log.fatal(error.message);
@@ -41,7 +53,7 @@ async function main(): Promise<void> {
 
   let worker: WorkerHandle | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
-  const metrics = createMetrics(database.db);
+  metrics = createMetrics(database.db);
 
   if (mode === 'worker') {
     // A worker has no API, but an operator still probes and scrapes it.
@@ -93,6 +105,7 @@ async function main(): Promise<void> {
       log: workerLog,
       tick: (signal) => runWorkerTick(deps, signal),
       onTickDone: (ms) => metrics.workerTickDuration.observe(ms / 1000),
+      onAvailability: (reachable) => metrics.workerPaused.set(reachable ? 0 : 1),
     });
     log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');
   }

@@ -25,9 +25,29 @@ export interface OpenDatabaseOptions {
   /** A pre-migrated PGlite image (from `dumpDataDir`), the fast way to a fresh test database. */
   pgliteImage?: Blob;
   poolSize?: number;
+  /** PostgreSQL only: how long to wait for a connection, a statement, an idle transaction. */
+  timeouts?: Partial<DatabaseTimeouts>;
+  /** PostgreSQL only: what the service's backends are called in pg_stat_activity. */
+  applicationName?: string;
+  /** PostgreSQL only: a connection lost under the service (failover, pg_terminate_backend). */
+  onConnectionError?: (error: Error) => void;
   /** Sees every executed query (tests count them; metrics time them). */
   onQuery?: (event: LogEvent) => void;
 }
+
+export interface DatabaseTimeouts {
+  /** Opening a connection (also how long a request waits for a pooled one). */
+  connectMs: number;
+  /** One statement, on the server (statement_timeout) and, with a margin, on the client. */
+  statementMs: number;
+  /** A transaction left open without a statement (idle_in_transaction_session_timeout). */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, statementMs: 30_000, idleInTransactionMs: 60_000 };
+
+/** The client gives up this long after the server should have cancelled the statement itself. */
+const CLIENT_QUERY_MARGIN_MS = 5_000;
 
 export class DataDirectoryLockedError extends Error {
   constructor(readonly dataDir: string) {
@@ -51,10 +71,26 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 function openPostgres(url: string, options: OpenDatabaseOptions): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
-  // An idle client losing its server (a restart, a failover) must not crash the process;
-  // the pool drops it and the next query gets a fresh connection.
-  pool.on('error', () => {});
+  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'afterview',
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    // A server that vanished without closing the socket (a failover, a dropped network) answers
+    // nothing; the client stops waiting a little after the server would have cancelled.
+    query_timeout: timeouts.statementMs + CLIENT_QUERY_MARGIN_MS,
+    keepAlive: true,
+  });
+  const onConnectionError = options.onConnectionError ?? (() => {});
+  // A connection can lose its server at any moment (a restart, a failover, pg_terminate_backend).
+  // pg reports it as an 'error' event on the client and, for a client checked out at that moment,
+  // nobody listens: Node would end the process. The query in flight fails on its own (and the
+  // request answers 503); the pool drops the broken client when it comes back.
+  pool.on('connect', (client) => client.on('error', onConnectionError));
+  pool.on('error', onConnectionError);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: options.onQuery });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }

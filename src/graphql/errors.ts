@@ -1,7 +1,7 @@
 import type { ExecutionResult, GraphQLError as GraphQLErrorType } from 'graphql';
 import { graphql } from './graphql-instance.js';
 import type { MercuriusContext } from 'mercurius';
-import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError, unavailableOrUndefined } from '../services/errors.js';
 import { errorForLog } from '../logger.js';
 
 const { GraphQLError } = graphql;
@@ -21,8 +21,10 @@ interface FormattedError {
 function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | undefined): FormattedError {
   const base = { locations: error.locations, path: error.path };
   const original = error.originalError;
-  if (original instanceof ServiceError) {
-    return { ...base, message: original.message, extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) } };
+  const known = original instanceof ServiceError ? original : unavailableOrUndefined(original);
+  if (known) {
+    if (known.code === 'UNAVAILABLE') log?.warn(errorForLog(original), 'database unavailable');
+    return { ...base, message: known.message, extensions: { code: known.code, ...(known.field ? { field: known.field } : {}) } };
   }
   const clientStatus = (original as { statusCode?: number } | undefined)?.statusCode;
   if (clientStatus === 429) return { ...base, message: original!.message, extensions: { code: 'RATE_LIMITED' } };
@@ -57,7 +59,10 @@ export function formatGraphQLErrors(
   const raw = execution.errors ?? [];
   const errors = flatten(raw).map((error) => classify(error, log));
   const executed = execution.data !== undefined;
-  const statusCode = executed ? 200 : (execution.statusCode ?? statusOfRefusal(raw[0]?.originalError, errors[0]?.extensions.code));
+  // A request the database could not serve answers 503 even when it ran, so that load balancers,
+  // retrying clients and the partner's monitoring see the outage for what it is.
+  const unavailable = errors.some((error) => error.extensions.code === 'UNAVAILABLE');
+  const statusCode = unavailable ? 503 : executed ? 200 : (execution.statusCode ?? statusOfRefusal(raw[0]?.originalError, errors[0]?.extensions.code));
   return { statusCode, response: { data: execution.data ?? null, errors: errors as unknown as ExecutionResult['errors'] } };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableOrUndefined } from '../services/errors.js';
 import { errorForLog } from '../logger.js';
 
 /** The REST error body: the same codes as GraphQL's extensions.code, and the field at fault. */
@@ -15,8 +15,13 @@ export function errorBody(error: ServiceError): ErrorBody {
 
 export function installRestErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ServiceError) {
-      return reply.code(HTTP_STATUS_BY_CODE[error.code]).send(errorBody(error));
+    const known = error instanceof ServiceError ? error : unavailableOrUndefined(error);
+    if (known) {
+      if (known.code === 'UNAVAILABLE') {
+        request.log.warn(errorForLog(error), 'database unavailable');
+        reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      }
+      return reply.code(HTTP_STATUS_BY_CODE[known.code]).send(errorBody(known));
     }
     if (error.statusCode === 429) return reply.code(429).send({ error: 'RATE_LIMITED', message: error.message });
     // Fastify's own refusals (malformed JSON, a body too large, a wrong content type) are 4xx

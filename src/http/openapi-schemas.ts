@@ -10,7 +10,7 @@ export const errorSchema = {
   type: 'object',
   required: ['error', 'message'],
   properties: {
-    error: { type: 'string', enum: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'INTERNAL'] },
+    error: { type: 'string', enum: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'INTERNAL', 'UNAVAILABLE'] },
     message: { type: 'string' },
     field: { type: 'string', description: 'The offending field, dotted (e.g. input.interviewers.0.email)' },
   },

@@ -14,7 +14,7 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         version: '1',
         description:
           'Ingestion, inbound events and operations for Afterview. The same operations and more are in GraphQL at POST /graphql. ' +
-          'Errors answer { error, message, field? } with error one of UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, INTERNAL.',
+          'Errors answer { error, message, field? } with error one of UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, INTERNAL, UNAVAILABLE (503 with Retry-After: the database is briefly unreachable; nothing was changed).',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requireScope, type ServiceContext } from '../services/context.js';
-import { HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
+import { HTTP_STATUS_BY_CODE, ServiceError, unavailableOrUndefined } from '../services/errors.js';
 import { type ScheduledInterview, scheduleInterview } from '../services/interviews.js';
 import { errorBody } from './errors.js';
 import { bulkResultSchema, errorSchema, interviewSchema, scheduleInterviewInputSchema } from './openapi-schemas.js';
@@ -70,8 +70,11 @@ export async function v1InterviewRoutes(app: FastifyInstance, options: { service
         try {
           results.push({ index, status: 201, interview: interviewJson(await scheduleInterview(options.services, caller, item)) });
         } catch (error) {
-          if (!(error instanceof ServiceError) || error.code === 'INTERNAL') throw error;
-          results.push({ index, status: HTTP_STATUS_BY_CODE[error.code], error: errorBody(error) });
+          // Items already stored stay stored; an outage midway is reported per item, so the
+          // partner retries exactly the ones that answer 503.
+          const known = error instanceof ServiceError ? error : unavailableOrUndefined(error);
+          if (!known || known.code === 'INTERNAL') throw error;
+          results.push({ index, status: HTTP_STATUS_BY_CODE[known.code], error: errorBody(known) });
         }
       }
       return reply.code(207).send({ results });

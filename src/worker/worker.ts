@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { errorForLog } from '../logger.js';
+import { unavailableOrUndefined } from '../services/errors.js';
 
 export interface WorkerHandle {
   /** Stops claiming new work, waits for the tick in flight, then returns. */
@@ -14,6 +15,8 @@ export interface WorkerOptions {
   log: Logger;
   /** Called after every tick with its duration (metrics). */
   onTickDone?: (ms: number) => void;
+  /** Called when the worker pauses (false) because the database is away, and resumes (true). */
+  onAvailability?: (reachable: boolean) => void;
 }
 
 /**
@@ -25,14 +28,31 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   if (!cron.validate(options.schedule)) throw new Error(`WORKER_CRON is not a valid cron expression: ${options.schedule}`);
   const stopping = new AbortController();
   let inFlight: Promise<void> | null = null;
+  // While the database is away every tick fails the same way: say so once, and once again when
+  // it answers, instead of an error per tick. Work waits in the database meanwhile; the next
+  // tick that reaches it carries on where the last one stopped.
+  let paused = false;
 
   const runTick = async () => {
     if (inFlight || stopping.signal.aborted) return;
     const started = performance.now();
     inFlight = options
       .tick(stopping.signal)
+      .then(() => {
+        if (!paused) return;
+        paused = false;
+        options.onAvailability?.(true);
+        options.log.info('the database answers again: the worker resumes');
+      })
       .catch((error: unknown) => {
-        options.log.error(errorForLog(error), 'worker tick failed');
+        if (!unavailableOrUndefined(error)) {
+          options.log.error(errorForLog(error), 'worker tick failed');
+          return;
+        }
+        if (paused) return;
+        paused = true;
+        options.onAvailability?.(false);
+        options.log.warn(errorForLog(error), 'the database is unreachable: the worker pauses and tries again at every tick');
       })
       .finally(() => {
         const ms = performance.now() - started;
