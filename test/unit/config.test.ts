@@ -26,4 +26,34 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });
+
+  it('validates every setting before anything starts, and lists every problem at once', () => {
+    expect(() => loadConfig({ WORKER_CRON: 'every minute' })).toThrow(/WORKER_CRON: is not a valid cron expression/);
+    expect(() => loadConfig({ WORKER_CRON: '61 * * * * *' })).toThrow(/WORKER_CRON/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => loadConfig({ SMTP_URL: 'http://relay.example' })).toThrow(/SMTP_URL: must be smtp/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db.example/afterview' })).toThrow(/DATABASE_URL: must be postgres/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
+    const both = () => loadConfig({ PORT: 'eighty', WORKER_CRON: 'never' });
+    expect(both).toThrow(/PORT: .*; WORKER_CRON: /);
+  });
+
+  it('accepts cron expressions with and without seconds, and real URLs', () => {
+    expect(loadConfig({ WORKER_CRON: '*/5 * * * *' }).workerCron).toBe('*/5 * * * *');
+    expect(loadConfig({ WORKER_CRON: '*/2 * * * * *' }).workerCron).toBe('*/2 * * * * *');
+    expect(loadConfig({ SMTP_URL: 'smtps://user:pass@relay.example:465' }).smtpUrl).toBe('smtps://user:pass@relay.example:465');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://afterview@db.example/afterview' }).databaseUrl).toBe('postgresql://afterview@db.example/afterview');
+  });
+
+  it('has database timeouts, each with its own setting', () => {
+    expect(loadConfig({}).databaseTimeouts).toEqual({ connectMs: 5_000, statementMs: 30_000, idleInTransactionMs: 60_000 });
+    expect(
+      loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '2000', DATABASE_STATEMENT_TIMEOUT_MS: '10000', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '20000' }).databaseTimeouts,
+    ).toEqual({ connectMs: 2_000, statementMs: 10_000, idleInTransactionMs: 20_000 });
+  });
+
+  it('refuses to run in production without JWT_SECRET (no generated secret, no dev tenant)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).production).toBe(true);
+  });
 });
