@@ -9,6 +9,7 @@ import { DEFAULT_GRAPHQL_LIMITS, type GraphQLLimits } from './graphql/limits.js'
 import { graphqlRoutes } from './graphql/plugin.js';
 import { auth } from './http/auth.js';
 import { installRestErrorHandler } from './http/errors.js';
+import { graphiqlRoutes } from './http/graphiql.js';
 import { healthRoutes, metricsRoute } from './http/health.js';
 import { openapi } from './http/openapi.js';
 import { v1EventRoutes } from './http/v1-events.js';
@@ -99,6 +100,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics });
   await app.register(v1InterviewRoutes, { services });
   await app.register(v1EventRoutes, { services });
+  // GraphiQL needs introspection: both are for development unless enabled on purpose.
+  if (options.introspection) await app.register(graphiqlRoutes);
   await app.register(graphqlRoutes, {
     services,
     metrics,

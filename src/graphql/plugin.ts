@@ -35,8 +35,8 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
     schema: schemaText,
     resolvers: resolvers as never,
     path: '/graphql',
-    // GraphiQL needs introspection: both are for development unless enabled on purpose.
-    graphiql: limits.introspection,
+    // GraphiQL is served from our own files (src/http/graphiql.ts), not Mercurius' CDN page.
+    graphiql: false,
     // Compile a query to JavaScript once it has been seen twice.
     jit: 1,
     queryDepth: limits.maxDepth,
