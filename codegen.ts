@@ -40,6 +40,7 @@ const config: CodegenConfig = {
           WebhookDelivery: '../../services/webhooks.js#WebhookDeliveryView',
           WebhookAttempt: '../../services/webhooks.js#WebhookAttemptView',
           Suppression: '../../services/suppressions.js#SuppressionView',
+          SigningKey: '../../services/tokens-and-keys.js#SigningKeyView',
         },
       },
     },

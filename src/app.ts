@@ -15,12 +15,17 @@ import { openapi } from './http/openapi.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createTenantAccessCache } from './security/tenant-access.js';
 import type { ServiceContext } from './services/context.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
+import { keyRingOf } from './services/tokens.js';
 
 export interface AppOptions {
   db: Kysely<Database>;
+  /** JWT_SECRET: one secret or a comma-separated ring (the first signs, all verify). */
   jwtSecret: string;
+  /** The per-replica cache of tenants' access facts (revocations, disabled, keys); tests move its clock. */
+  tenantAccess?: { ttlMs?: number; now?: () => number };
   /** Tests pass a fixed clock; the service uses the wall clock. */
   clock?: () => Date;
   logger?: Logger | false;
@@ -58,11 +63,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdOf,
   }) as unknown as FastifyInstance;
+  const keyRing = keyRingOf(options.jwtSecret);
+  const access = createTenantAccessCache(options.db, options.tenantAccess);
   const services: ServiceContext = {
     db: options.db,
     clock: options.clock ?? (() => new Date()),
     spell: createEnglishSpellChecker(),
     webhooks: options.webhooks ?? { allowPrivate: false, requireHttps: false },
+    security: { keyRing, access },
   };
   const metrics = options.metrics ?? createMetrics(options.db);
 
@@ -79,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installRestErrorHandler(app);
   if (options.corsOrigins?.length) await app.register(cors, { origin: options.corsOrigins, maxAge: 600 });
   await app.register(openapi);
-  await app.register(auth, { secret: options.jwtSecret, db: options.db });
+  await app.register(auth, { keyRing, access });
   const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
   if (perMinute > 0) {
     await app.register(rateLimit, {

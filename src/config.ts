@@ -21,6 +21,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** From JWT_SECRET; when absent, `resolveJwtSecret` makes up a development one. */
   jwtSecret: string | undefined;
+  /** From ENCRYPTION_KEY (a ring, first encrypts); when absent, `resolveEncryptionKey` makes up a development one. */
+  encryptionKey: string | undefined;
   workerCron: string;
   webhookAllowPrivate: boolean;
   logLevel: string;
@@ -50,7 +52,18 @@ const envSchema = z.object({
     .min(1)
     .refine((url) => /^smtps?:\/\/[^/\s]/.test(url) && URL.canParse(url), 'must be smtp://host:port or smtps://host:port')
     .optional(),
-  JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').optional(),
+  JWT_SECRET: z
+    .string()
+    .min(16, 'JWT_SECRET must be at least 16 characters')
+    .refine((value) => value.split(',').every((secret) => secret.trim().length >= 16), 'JWT_SECRET: every secret of the comma-separated ring must be at least 16 characters')
+    .optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((key) => Buffer.from(key.trim(), 'base64').length === 32),
+      'ENCRYPTION_KEY must be one or more comma-separated base64 keys of 32 bytes each (e.g. `openssl rand -base64 32`)',
+    )
+    .optional(),
   WORKER_CRON: z
     .string()
     .min(1)
@@ -93,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATABASE_URL === 'memory://' || e.DATA_DIR === 'memory://' ? 'memory://' : path.resolve(e.DATA_DIR),
     smtpUrl: e.SMTP_URL,
     jwtSecret: e.JWT_SECRET,
+    encryptionKey: e.ENCRYPTION_KEY,
     workerCron: e.WORKER_CRON,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     logLevel: e.LOG_LEVEL,
@@ -145,4 +159,31 @@ export function resolveJwtSecret(config: Config): JwtSecret {
   fs.mkdirSync(config.dataDir, { recursive: true });
   fs.writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
   return { secret, origin: 'generated', file };
+}
+
+export interface EncryptionKey {
+  /** The ring as ENCRYPTION_KEY writes it: comma-separated base64 keys, the first encrypts. */
+  keys: string;
+  origin: 'environment' | 'generated' | 'data-dir';
+  file?: string;
+}
+
+/**
+ * Like the JWT secret: in development a key is made up and kept in the data directory (in
+ * memory, for the process only); in production ENCRYPTION_KEY is required.
+ */
+export function resolveEncryptionKey(config: Config): EncryptionKey {
+  if (config.encryptionKey) return { keys: config.encryptionKey, origin: 'environment' };
+  if (config.production) throw new Error('Invalid configuration: ENCRYPTION_KEY is required in production (e.g. `openssl rand -base64 32`)');
+  if (config.dataDir === 'memory://') return { keys: randomBytes(32).toString('base64'), origin: 'generated' };
+  const file = path.join(config.dataDir, 'encryption-key');
+  try {
+    return { keys: fs.readFileSync(file, 'utf8').trim(), origin: 'data-dir', file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const keys = randomBytes(32).toString('base64');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.writeFileSync(file, keys + '\n', { mode: 0o600, flag: 'wx' });
+  return { keys, origin: 'generated', file };
 }

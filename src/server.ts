@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { buildApp, buildOperationsApp } from './app.js';
-import { loadConfig, outboxDirectory, resolveJwtSecret, type RunMode } from './config.js';
+import { loadConfig, outboxDirectory, resolveEncryptionKey, resolveJwtSecret, type RunMode } from './config.js';
 import { DataDirectoryLockedError, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger, errorForLog } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { sealStoredSecrets } from './security/seal-stored-secrets.js';
 import { ensureDevelopmentTenant } from './services/development.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const jwt = resolveJwtSecret(config);
+  const encryption = resolveEncryptionKey(config);
 
   let metrics: ReturnType<typeof createMetrics> | undefined;
   let database;
@@ -50,6 +52,10 @@ async function main(): Promise<void> {
   }
   const applied = await migrateToLatest(database.db);
   log.info({ database: database.kind, applied: applied.results?.length ?? 0 }, 'migrations applied');
+  // Secrets stored before sealing existed are sealed now (see migrations/0007-tokens-and-secrets.ts).
+  const sealed = await sealStoredSecrets(database.db, encryption.keys);
+  if (sealed > 0) log.info({ endpoints: sealed }, 'stored webhook secrets sealed under ENCRYPTION_KEY');
+  if (encryption.origin !== 'environment') log.warn(`No ENCRYPTION_KEY set: using a development key${encryption.file ? ` kept in ${encryption.file}` : ' for this process only'}. Set ENCRYPTION_KEY in production.`);
 
   let worker: WorkerHandle | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;

@@ -162,6 +162,8 @@ export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: numb
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ) AS due
+    -- A disabled tenant's work waits until it is enabled again.
+    WHERE t.disabled_at IS NULL
     LIMIT ${limit}`.execute(db);
   return result.rows;
 }

@@ -75,6 +75,8 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       ) AS due
+      -- A disabled tenant's work waits until it is enabled again.
+      WHERE t.disabled_at IS NULL
       LIMIT ${limit}
     ) AS claimed
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id

@@ -12,6 +12,23 @@ export interface TenantsTable {
   name: string;
   sending_address: string;
   created_at: Timestamp;
+  disabled_at: Generated<Date | null>;
+  tokens_revoked_before: Generated<Date | null>;
+}
+
+export interface RevokedTokensTable {
+  tenant_id: string;
+  jti: string;
+  revoked_at: Timestamp;
+  expires_at: Date;
+}
+
+export interface SigningKeysTable {
+  tenant_id: string;
+  kid: string;
+  algorithm: string;
+  public_key_pem: string;
+  created_at: Timestamp;
 }
 
 export interface PoliciesTable {
@@ -35,6 +52,7 @@ export interface CandidatesTable {
   signature: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  erased_at: Generated<Date | null>;
 }
 
 export interface CompaniesTable {
@@ -234,6 +252,8 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  revoked_tokens: RevokedTokensTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -255,6 +275,7 @@ export type ReplyRow = Selectable<RepliesTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;
 
 // Column names, for readers that fetch only what their caller will read.
 export type CandidateColumn = keyof CandidatesTable & string;

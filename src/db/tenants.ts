@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, TenantRow } from './schema.js';
 
-export async function insertTenant(db: Kysely<Database>, row: Omit<TenantRow, 'created_at'>): Promise<TenantRow> {
+export async function insertTenant(db: Kysely<Database>, row: Omit<TenantRow, 'created_at' | 'disabled_at' | 'tokens_revoked_before'>): Promise<TenantRow> {
   return db.insertInto('tenants').values(row).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -75,6 +75,8 @@ export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseU
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       ) AS due
+      -- A disabled tenant's work waits until it is enabled again.
+      WHERE t.disabled_at IS NULL
       LIMIT ${limit}
     ) AS claimed
     WHERE d.tenant_id = claimed.tenant_id AND d.id = claimed.id
@@ -163,4 +165,19 @@ export async function abandonPendingDeliveries(db: Kysely<Database>, tenantId: s
     .where('endpoint_id', '=', endpointId)
     .where('status', '=', 'pending')
     .execute();
+}
+
+/** Endpoints whose secret (or previous secret) is still stored plain, from before sealing. */
+export async function findUnsealedEndpointSecrets(
+  db: Kysely<Database>,
+): Promise<Array<Pick<WebhookEndpointRow, 'tenant_id' | 'id' | 'secret' | 'previous_secret'>>> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .select(['tenant_id', 'id', 'secret', 'previous_secret'])
+    .where((eb) => eb.or([eb('secret', 'not like', 'sealed:v1:%'), eb('previous_secret', 'not like', 'sealed:v1:%')]))
+    .execute();
+}
+
+export async function updateEndpointSecrets(db: Kysely<Database>, tenantId: string, id: string, secrets: { secret: string; previous_secret: string | null }): Promise<void> {
+  await db.updateTable('webhook_endpoints').set(secrets).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }

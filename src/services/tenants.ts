@@ -5,6 +5,7 @@ import { newId } from '../db/ids.js';
 import { insertPolicyVersion } from '../db/policies.js';
 import type { Database } from '../db/schema.js';
 import { findTenantById, findTenantBySlug, insertTenant } from '../db/tenants.js';
+import { setTenantDisabled } from '../db/token-access.js';
 import { badInput, conflict, notFound } from './errors.js';
 
 export interface TenantView {
@@ -12,6 +13,7 @@ export interface TenantView {
   slug: string;
   name: string;
   sendingAddress: string;
+  disabledAt: Date | null;
 }
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -50,6 +52,24 @@ export async function tenantExists(db: Kysely<Database>, tenantId: string): Prom
   return (await findTenantById(db, tenantId)) !== undefined;
 }
 
-function toTenantView(row: { tenant_id: string; slug: string; name: string; sending_address: string }): TenantView {
-  return { id: row.tenant_id, slug: row.slug, name: row.name, sendingAddress: row.sending_address };
+/**
+ * An operator's switch (`npm run cli -- tenant disable <slug>`): a disabled tenant's tokens are
+ * refused on every replica within seconds (their access caches), and the worker claims none of
+ * its steps, messages or webhook deliveries until it is enabled again; they wait, nothing is lost.
+ */
+export async function setTenantEnabled(db: Kysely<Database>, slug: string, enabled: boolean, now: Date): Promise<TenantView> {
+  return db.transaction().execute(async (trx) => {
+    const row = await findTenantBySlug(trx, slug);
+    if (!row) throw notFound('tenant', slug);
+    if ((row.disabled_at === null) === enabled) return toTenantView(row);
+    await setTenantDisabled(trx, row.tenant_id, enabled ? null : now);
+    await insertAuditEvents(trx, row.tenant_id, [
+      { actor: 'operator', action: enabled ? 'tenant.enabled' : 'tenant.disabled', entityType: 'tenant', entityId: row.tenant_id, data: {} },
+    ]);
+    return toTenantView({ ...row, disabled_at: enabled ? null : now });
+  });
+}
+
+function toTenantView(row: { tenant_id: string; slug: string; name: string; sending_address: string; disabled_at?: Date | null }): TenantView {
+  return { id: row.tenant_id, slug: row.slug, name: row.name, sendingAddress: row.sending_address, disabledAt: row.disabled_at ?? null };
 }

@@ -22,6 +22,7 @@ import { postWebhook, type WebhookAttemptResult } from '../webhooks/http-deliver
 import { nextWebhookAttemptAt } from '../webhooks/retry-schedule.js';
 import { generateWebhookSecret, signWebhook } from '../webhooks/signing.js';
 import { checkWebhookUrl } from '../webhooks/target-guard.js';
+import { isSealed, openSecret, sealSecret } from '../security/secret-box.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound } from './errors.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
@@ -103,7 +104,7 @@ export async function registerWebhookEndpoint(
       id: newId(),
       url: check.url.toString(),
       events: JSON.stringify(events),
-      secret,
+      secret: sealSecret(secret),
       created_at: now,
       updated_at: now,
     });
@@ -139,7 +140,7 @@ export async function rotateWebhookSecret(ctx: ServiceContext, caller: Caller, i
       trx,
       caller.tenantId,
       current.id,
-      { secret, previous_secret: current.secret, previous_secret_expires_at: new Date(now.getTime() + SECRET_OVERLAP_MS) },
+      { secret: sealSecret(secret), previous_secret: current.secret, previous_secret_expires_at: new Date(now.getTime() + SECRET_OVERLAP_MS) },
       now,
     );
     await insertAuditEvents(trx, caller.tenantId, [
@@ -229,10 +230,15 @@ export interface WebhookDispatchOptions extends WebhookSettings {
   onResult?: (result: WebhookAttemptResult) => void;
 }
 
-/** The secrets that sign now: the current one, and the previous one during the overlap. */
+/** The secrets that sign now: the current one, and the previous one during the overlap (stored sealed). */
 function signingSecrets(endpoint: WebhookEndpointRow, now: Date): string[] {
   const overlapping = endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now;
-  return overlapping ? [endpoint.secret, endpoint.previous_secret!] : [endpoint.secret];
+  return (overlapping ? [endpoint.secret, endpoint.previous_secret!] : [endpoint.secret]).map(storedSecret);
+}
+
+/** Sealed since migration 0007; a plain one can only be a row the start-up sealing has not reached yet. */
+function storedSecret(value: string): string {
+  return isSealed(value) ? openSecret(value) : value;
 }
 
 /** One batch: claim due deliveries, post them concurrently, record each attempt. */

@@ -11,6 +11,7 @@ import type { MessageView } from '../../services/messages.js';
 import type { ReplyView } from '../../services/follow-up-events.js';
 import type { WebhookEndpointView, WebhookDeliveryView, WebhookAttemptView } from '../../services/webhooks.js';
 import type { SuppressionView } from '../../services/suppressions.js';
+import type { SigningKeyView } from '../../services/tokens-and-keys.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -95,9 +96,23 @@ export type CandidateEdge = {
   node: Candidate;
 };
 
+/** The candidate's personal data is gone; the id answers NOT_FOUND from now on. */
+export type CandidateErasure = {
+  __typename?: 'CandidateErasure';
+  erasedAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+};
+
 export type CandidateFilter = {
   consent?: InputMaybe<Scalars['Boolean']['input']>;
   email?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A token for a partner's frontend, confined to one candidate (at most 24 hours). */
+export type CandidateToken = {
+  __typename?: 'CandidateToken';
+  expiresAt: Scalars['DateTime']['output'];
+  token: Scalars['String']['output'];
 };
 
 /** How a message reaches its recipient. EMAIL is sent by Afterview; the others are delivered by the partner (C4). */
@@ -345,10 +360,15 @@ export type Mutation = {
   cancelFollowUpPlan: FollowUpPlan;
   cancelInterview: Interview;
   createCandidate: Candidate;
+  /** A token that sees only this candidate (scopes followups:read and followups:write at most); needs tokens:issue. */
+  createCandidateToken: CandidateToken;
   /** Plans an interview by hand (for tenants whose policy has autoPlan off). */
   createFollowUpPlan: FollowUpPlan;
+  deleteSigningKey: SigningKey;
   deleteWebhookEndpoint: WebhookEndpoint;
   discardMessage: Message;
+  /** Cancels the candidate's plans and removes their personal data everywhere (needs policy:admin). */
+  eraseCandidate: CandidateErasure;
   /** C4: the partner reports that a message it delivers (SMS, LinkedIn, call, handwritten note) went out. */
   markStepDelivered: FollowUpStep;
   pauseFollowUpPlan: FollowUpPlan;
@@ -358,11 +378,17 @@ export type Mutation = {
   recordReply: Reply;
   /** Sends a dead or delivered delivery again, under the same webhook-id. */
   redeliverWebhook: WebhookDelivery;
+  /** Registers a PEM public key (ES256 or RS256) under kid; needs tokens:issue. */
+  registerSigningKey: SigningKey;
   /** Standard Webhooks: each delivery is signed with the endpoint's secret. In production only https targets; private addresses are refused unless WEBHOOK_ALLOW_PRIVATE. */
   registerWebhookEndpoint: WebhookEndpointWithSecret;
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
+  /** Refuses the token with this jti, on every replica within 5 s. */
+  revokeToken: TokenRevocation;
+  /** Refuses every token of the tenant issued before that instant, on every replica within 5 s. */
+  revokeTokens: TokenRevocation;
   /** A new secret, shown once; for 24 hours deliveries are signed with both. */
   rotateWebhookSecret: WebhookEndpointWithSecret;
   scheduleInterview: Interview;
@@ -399,8 +425,20 @@ export type MutationCreateCandidateArgs = {
 };
 
 
+export type MutationCreateCandidateTokenArgs = {
+  candidateId: Scalars['ID']['input'];
+  scope?: InputMaybe<Scalars['String']['input']>;
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationCreateFollowUpPlanArgs = {
   interviewId: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteSigningKeyArgs = {
+  kid: Scalars['String']['input'];
 };
 
 
@@ -410,6 +448,11 @@ export type MutationDeleteWebhookEndpointArgs = {
 
 
 export type MutationDiscardMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationEraseCandidateArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -440,6 +483,12 @@ export type MutationRedeliverWebhookArgs = {
 };
 
 
+export type MutationRegisterSigningKeyArgs = {
+  kid: Scalars['String']['input'];
+  publicKeyPem: Scalars['String']['input'];
+};
+
+
 export type MutationRegisterWebhookEndpointArgs = {
   events?: InputMaybe<Array<Scalars['String']['input']>>;
   url: Scalars['String']['input'];
@@ -455,6 +504,16 @@ export type MutationRescheduleInterviewArgs = {
 
 export type MutationResumeFollowUpPlanArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeTokenArgs = {
+  jti: Scalars['String']['input'];
+};
+
+
+export type MutationRevokeTokensArgs = {
+  issuedBefore: Scalars['DateTime']['input'];
 };
 
 
@@ -549,6 +608,8 @@ export type Query = {
   policy: Policy;
   /** The schedule the engine would follow from now if nothing else happens, computed as the worker computes it; nothing is written. */
   previewFollowUpPlan: Array<PlannedStep>;
+  /** The public keys registered for partner-signed tokens (needs tokens:issue). */
+  signingKeys: Array<SigningKey>;
   /** The tenant's suppression list, by address. */
   suppressions: SuppressionConnection;
   /** The delivery log, oldest first. At most 100 per page. */
@@ -697,6 +758,15 @@ export type ScheduleInterviewInput = {
   topics?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** A public key the partner signs its own tokens with; tokens name it in their kid header. */
+export type SigningKey = {
+  __typename?: 'SigningKey';
+  /** ES256 (an EC P-256 key) or RS256 (an RSA key of 2048 bits or more). */
+  algorithm: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  kid: Scalars['String']['output'];
+};
+
 export type StepKind =
   | 'CALL_TASK'
   | 'CHECK_IN'
@@ -743,6 +813,14 @@ export type SuppressionReason =
   | 'MANUAL'
   /** The person asked not to be written to. */
   | 'OPT_OUT';
+
+/** What a revocation refused: every token issued before an instant, or one token by its jti. */
+export type TokenRevocation = {
+  __typename?: 'TokenRevocation';
+  issuedBefore?: Maybe<Scalars['DateTime']['output']>;
+  jti?: Maybe<Scalars['String']['output']>;
+  revokedAt: Scalars['DateTime']['output'];
+};
 
 /** Only the fields given change; null clears an optional field. */
 export type UpdateCandidateInput = {
@@ -915,7 +993,9 @@ export type ResolversTypes = {
   Candidate: ResolverTypeWrapper<CandidateView>;
   CandidateConnection: ResolverTypeWrapper<Omit<CandidateConnection, 'edges'> & { edges: Array<ResolversTypes['CandidateEdge']> }>;
   CandidateEdge: ResolverTypeWrapper<Omit<CandidateEdge, 'node'> & { node: ResolversTypes['Candidate'] }>;
+  CandidateErasure: ResolverTypeWrapper<CandidateErasure>;
   CandidateFilter: CandidateFilter;
+  CandidateToken: ResolverTypeWrapper<CandidateToken>;
   Channel: Channel;
   Company: ResolverTypeWrapper<CompanyView>;
   CreateCandidateInput: CreateCandidateInput;
@@ -958,6 +1038,7 @@ export type ResolversTypes = {
   RuleOutcome: RuleOutcome;
   RuleResult: ResolverTypeWrapper<DomainRuleResult>;
   ScheduleInterviewInput: ScheduleInterviewInput;
+  SigningKey: ResolverTypeWrapper<SigningKeyView>;
   StepKind: StepKind;
   StepStatus: StepStatus;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -966,6 +1047,7 @@ export type ResolversTypes = {
   SuppressionEdge: ResolverTypeWrapper<Omit<SuppressionEdge, 'node'> & { node: ResolversTypes['Suppression'] }>;
   SuppressionReason: SuppressionReason;
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
+  TokenRevocation: ResolverTypeWrapper<TokenRevocation>;
   UpdateCandidateInput: UpdateCandidateInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
   WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryView>;
@@ -987,7 +1069,9 @@ export type ResolversParentTypes = {
   Candidate: CandidateView;
   CandidateConnection: Omit<CandidateConnection, 'edges'> & { edges: Array<ResolversParentTypes['CandidateEdge']> };
   CandidateEdge: Omit<CandidateEdge, 'node'> & { node: ResolversParentTypes['Candidate'] };
+  CandidateErasure: CandidateErasure;
   CandidateFilter: CandidateFilter;
+  CandidateToken: CandidateToken;
   Company: CompanyView;
   CreateCandidateInput: CreateCandidateInput;
   DateTime: Scalars['DateTime']['output'];
@@ -1022,11 +1106,13 @@ export type ResolversParentTypes = {
   Reply: ReplyView;
   RuleResult: DomainRuleResult;
   ScheduleInterviewInput: ScheduleInterviewInput;
+  SigningKey: SigningKeyView;
   String: Scalars['String']['output'];
   Suppression: SuppressionView;
   SuppressionConnection: Omit<SuppressionConnection, 'edges'> & { edges: Array<ResolversParentTypes['SuppressionEdge']> };
   SuppressionEdge: Omit<SuppressionEdge, 'node'> & { node: ResolversParentTypes['Suppression'] };
   TimeZone: Scalars['TimeZone']['output'];
+  TokenRevocation: TokenRevocation;
   UpdateCandidateInput: UpdateCandidateInput;
   WebhookAttempt: WebhookAttemptView;
   WebhookDelivery: WebhookDeliveryView;
@@ -1080,6 +1166,16 @@ export type CandidateConnectionResolvers<ContextType = GraphQLContext, ParentTyp
 export type CandidateEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CandidateEdge'] = ResolversParentTypes['CandidateEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType>;
+};
+
+export type CandidateErasureResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CandidateErasure'] = ResolversParentTypes['CandidateErasure']> = {
+  erasedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type CandidateTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CandidateToken'] = ResolversParentTypes['CandidateToken']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CompanyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Company'] = ResolversParentTypes['Company']> = {
@@ -1225,17 +1321,23 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCancelFollowUpPlanArgs, 'id'>>;
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
   createCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationCreateCandidateArgs, 'input'>>;
+  createCandidateToken?: Resolver<ResolversTypes['CandidateToken'], ParentType, ContextType, RequireFields<MutationCreateCandidateTokenArgs, 'candidateId' | 'ttlSeconds'>>;
   createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
+  deleteSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationDeleteSigningKeyArgs, 'kid'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   discardMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDiscardMessageArgs, 'id'>>;
+  eraseCandidate?: Resolver<ResolversTypes['CandidateErasure'], ParentType, ContextType, RequireFields<MutationEraseCandidateArgs, 'id'>>;
   markStepDelivered?: Resolver<ResolversTypes['FollowUpStep'], ParentType, ContextType, RequireFields<MutationMarkStepDeliveredArgs, 'id'>>;
   pauseFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationPauseFollowUpPlanArgs, 'id'>>;
   recordOutcome?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRecordOutcomeArgs, 'interviewId' | 'outcome'>>;
   recordReply?: Resolver<ResolversTypes['Reply'], ParentType, ContextType, RequireFields<MutationRecordReplyArgs, 'input'>>;
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
+  registerSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationRegisterSigningKeyArgs, 'kid' | 'publicKeyPem'>>;
   registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
+  revokeToken?: Resolver<ResolversTypes['TokenRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
+  revokeTokens?: Resolver<ResolversTypes['TokenRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'issuedBefore'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   scheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationScheduleInterviewArgs, 'input'>>;
   suppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationSuppressAddressArgs, 'address' | 'reason'>>;
@@ -1283,6 +1385,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'first'>>;
   policy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType>;
   previewFollowUpPlan?: Resolver<Array<ResolversTypes['PlannedStep']>, ParentType, ContextType, RequireFields<QueryPreviewFollowUpPlanArgs, 'interviewId'>>;
+  signingKeys?: Resolver<Array<ResolversTypes['SigningKey']>, ParentType, ContextType>;
   suppressions?: Resolver<ResolversTypes['SuppressionConnection'], ParentType, ContextType, RequireFields<QuerySuppressionsArgs, 'first'>>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
   webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
@@ -1314,6 +1417,12 @@ export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends
   rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SigningKey'] = ResolversParentTypes['SigningKey']> = {
+  algorithm?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type SuppressionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Suppression'] = ResolversParentTypes['Suppression']> = {
   address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1334,6 +1443,12 @@ export type SuppressionEdgeResolvers<ContextType = GraphQLContext, ParentType ex
 export interface TimeZoneScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['TimeZone'], any> {
   name: 'TimeZone';
 }
+
+export type TokenRevocationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenRevocation'] = ResolversParentTypes['TokenRevocation']> = {
+  issuedBefore?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  jti?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  revokedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
 
 export type WebhookAttemptResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1392,6 +1507,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Candidate?: CandidateResolvers<ContextType>;
   CandidateConnection?: CandidateConnectionResolvers<ContextType>;
   CandidateEdge?: CandidateEdgeResolvers<ContextType>;
+  CandidateErasure?: CandidateErasureResolvers<ContextType>;
+  CandidateToken?: CandidateTokenResolvers<ContextType>;
   Company?: CompanyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EmailAddress?: GraphQLScalarType;
@@ -1417,10 +1534,12 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Recipient?: RecipientResolvers<ContextType>;
   Reply?: ReplyResolvers<ContextType>;
   RuleResult?: RuleResultResolvers<ContextType>;
+  SigningKey?: SigningKeyResolvers<ContextType>;
   Suppression?: SuppressionResolvers<ContextType>;
   SuppressionConnection?: SuppressionConnectionResolvers<ContextType>;
   SuppressionEdge?: SuppressionEdgeResolvers<ContextType>;
   TimeZone?: GraphQLScalarType;
+  TokenRevocation?: TokenRevocationResolvers<ContextType>;
   WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
   WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
   WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
