@@ -13,6 +13,7 @@ import { healthRoutes, metricsRoute } from './http/health.js';
 import { openapi } from './http/openapi.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
+import { v1DebriefRoutes } from './http/v1-debrief.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { ServiceContext } from './services/context.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
@@ -98,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db: options.db });
   await app.register(metricsRoute, { metrics });
   await app.register(v1InterviewRoutes, { services });
+  await app.register(v1DebriefRoutes, { services });
   await app.register(v1EventRoutes, { services });
   await app.register(graphqlRoutes, {
     services,

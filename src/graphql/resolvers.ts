@@ -40,6 +40,7 @@ import {
 import type { Page } from '../services/pagination.js';
 import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../services/suppressions.js';
 import type { Resolvers } from './generated/resolvers-types.js';
+import { debriefMutations } from './resolvers-debrief.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 
@@ -122,6 +123,7 @@ export const resolvers: Resolvers = {
     rotateWebhookSecret: (_root, { id }, { services, caller }) => rotateWebhookSecret(services, caller, id),
     deleteWebhookEndpoint: (_root, { id }, { services, caller }) => deleteWebhookEndpoint(services, caller, id),
     redeliverWebhook: (_root, { deliveryId }, { services, caller }) => redeliverWebhook(services, caller, deliveryId),
+    ...debriefMutations,
   },
 
   Candidate: {

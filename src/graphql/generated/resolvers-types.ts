@@ -204,11 +204,17 @@ export type Interview = {
   endsAt: Scalars['DateTime']['output'];
   /** Created with the interview unless the policy's autoPlan is off. */
   followUpPlan?: Maybe<FollowUpPlan>;
+  /** What the candidate wants to reiterate (skills, results), as a noun phrase; the thank-yous name it as their point of fit. */
+  highlights?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   interviewers: Array<Interviewer>;
+  /** Something the candidate did not mention in the interview; the thank-yous add it. */
+  leftOut?: Maybe<Scalars['String']['output']>;
   outcome?: Maybe<Outcome>;
   outcomeAt?: Maybe<Scalars['DateTime']['output']>;
   positionTitle: Scalars['String']['output'];
+  /** An article or work sample worth sending later; the check-in opens with it. */
+  resourceUrl?: Maybe<Scalars['String']['output']>;
   startsAt: Scalars['DateTime']['output'];
   status: InterviewStatus;
   timezone: Scalars['TimeZone']['output'];
@@ -242,6 +248,8 @@ export type InterviewStatus =
 export type Interviewer = {
   __typename?: 'Interviewer';
   email?: Maybe<Scalars['EmailAddress']['output']>;
+  /** A courtesy title such as Dr. or Ms.: given, or read from the name. */
+  honorific?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   isPrimaryContact: Scalars['Boolean']['output'];
   name: Scalars['String']['output'];
@@ -249,11 +257,15 @@ export type Interviewer = {
   preferredChannel?: Maybe<Channel>;
   timezone?: Maybe<Scalars['TimeZone']['output']>;
   title?: Maybe<Scalars['String']['output']>;
+  /** What this person discussed with the candidate; their letters name these first. */
+  topics: Array<Scalars['String']['output']>;
 };
 
 export type InterviewerInput = {
   /** An interviewer needs an email or a phone to be reachable. */
   email?: InputMaybe<Scalars['EmailAddress']['input']>;
+  /** A courtesy title such as Dr. or Ms.; read from the name when absent. */
+  honorific?: InputMaybe<Scalars['String']['input']>;
   /** The recruiter or hiring manager who gets the check-ins; without one, the first listed. */
   isPrimaryContact?: InputMaybe<Scalars['Boolean']['input']>;
   name: Scalars['String']['input'];
@@ -261,6 +273,8 @@ export type InterviewerInput = {
   preferredChannel?: InputMaybe<Channel>;
   timezone?: InputMaybe<Scalars['TimeZone']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
+  /** What this person discussed with the candidate (the debrief). */
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /** A content rule's finding on a message (L1...L11). An ERROR holds the message for review. */
@@ -340,6 +354,8 @@ export type MessageStatus =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Adds a person to the panel; their thank-you is planned. */
+  addInterviewer: Interviewer;
   /** Releases a held message, optionally edited (an edit is linted again). Refused with CONFLICT when the step can no longer go, e.g. its window has passed. */
   approveMessage: Message;
   cancelFollowUpPlan: FollowUpPlan;
@@ -360,6 +376,8 @@ export type Mutation = {
   redeliverWebhook: WebhookDelivery;
   /** Standard Webhooks: each delivery is signed with the endpoint's secret. In production only https targets; private addresses are refused unless WEBHOOK_ALLOW_PRIVATE. */
   registerWebhookEndpoint: WebhookEndpointWithSecret;
+  /** Takes a person off the panel: their unsent steps are cancelled. */
+  removeInterviewer: Interviewer;
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
@@ -371,8 +389,17 @@ export type Mutation = {
   /** Lifts a suppression: the address may be written to again. */
   unsuppressAddress: Suppression;
   updateCandidate: Candidate;
+  /** The debrief: unsent steps are timed afresh (S4; a new decision date moves the check-in, T3). */
+  updateInterview: Interview;
+  updateInterviewer: Interviewer;
   /** Merges the given JSON over the current policy (JSON Merge Patch, RFC 7386; null restores a default), validates it and stores it as a new version. */
   updatePolicy: Policy;
+};
+
+
+export type MutationAddInterviewerArgs = {
+  input: InterviewerInput;
+  interviewId: Scalars['ID']['input'];
 };
 
 
@@ -446,6 +473,11 @@ export type MutationRegisterWebhookEndpointArgs = {
 };
 
 
+export type MutationRemoveInterviewerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRescheduleInterviewArgs = {
   endsAt: Scalars['DateTime']['input'];
   id: Scalars['ID']['input'];
@@ -482,6 +514,18 @@ export type MutationUnsuppressAddressArgs = {
 export type MutationUpdateCandidateArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCandidateInput;
+};
+
+
+export type MutationUpdateInterviewArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateInterviewInput;
+};
+
+
+export type MutationUpdateInterviewerArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateInterviewerInput;
 };
 
 
@@ -755,6 +799,32 @@ export type UpdateCandidateInput = {
   timezone?: InputMaybe<Scalars['TimeZone']['input']>;
 };
 
+/** After the interview. Every field is optional: absent leaves it unchanged, null clears it. */
+export type UpdateInterviewInput = {
+  callBackExpectedBy?: InputMaybe<Scalars['DateTime']['input']>;
+  channel?: InputMaybe<Channel>;
+  /** T3: the check-in is timed one business day after it. */
+  decisionExpectedBy?: InputMaybe<Scalars['DateTime']['input']>;
+  highlights?: InputMaybe<Scalars['String']['input']>;
+  leftOut?: InputMaybe<Scalars['String']['input']>;
+  positionTitle?: InputMaybe<Scalars['String']['input']>;
+  resourceUrl?: InputMaybe<Scalars['String']['input']>;
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Absent leaves a field unchanged, null clears it (a name cannot be cleared). */
+export type UpdateInterviewerInput = {
+  email?: InputMaybe<Scalars['EmailAddress']['input']>;
+  honorific?: InputMaybe<Scalars['String']['input']>;
+  isPrimaryContact?: InputMaybe<Scalars['Boolean']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['PhoneNumber']['input']>;
+  preferredChannel?: InputMaybe<Channel>;
+  timezone?: InputMaybe<Scalars['TimeZone']['input']>;
+  title?: InputMaybe<Scalars['String']['input']>;
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 export type WebhookAttempt = {
   __typename?: 'WebhookAttempt';
   at: Scalars['DateTime']['output'];
@@ -967,6 +1037,8 @@ export type ResolversTypes = {
   SuppressionReason: SuppressionReason;
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
   UpdateCandidateInput: UpdateCandidateInput;
+  UpdateInterviewInput: UpdateInterviewInput;
+  UpdateInterviewerInput: UpdateInterviewerInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
   WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryView>;
   WebhookDeliveryConnection: ResolverTypeWrapper<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookDeliveryEdge']> }>;
@@ -1028,6 +1100,8 @@ export type ResolversParentTypes = {
   SuppressionEdge: Omit<SuppressionEdge, 'node'> & { node: ResolversParentTypes['Suppression'] };
   TimeZone: Scalars['TimeZone']['output'];
   UpdateCandidateInput: UpdateCandidateInput;
+  UpdateInterviewInput: UpdateInterviewInput;
+  UpdateInterviewerInput: UpdateInterviewerInput;
   WebhookAttempt: WebhookAttemptView;
   WebhookDelivery: WebhookDeliveryView;
   WebhookDeliveryConnection: Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookDeliveryEdge']> };
@@ -1145,11 +1219,14 @@ export type InterviewResolvers<ContextType = GraphQLContext, ParentType extends 
   decisionExpectedBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   followUpPlan?: Resolver<Maybe<ResolversTypes['FollowUpPlan']>, ParentType, ContextType>;
+  highlights?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   interviewers?: Resolver<Array<ResolversTypes['Interviewer']>, ParentType, ContextType>;
+  leftOut?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   outcome?: Resolver<Maybe<ResolversTypes['Outcome']>, ParentType, ContextType>;
   outcomeAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   positionTitle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resourceUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['InterviewStatus'], ParentType, ContextType>;
   timezone?: Resolver<ResolversTypes['TimeZone'], ParentType, ContextType>;
@@ -1169,6 +1246,7 @@ export type InterviewEdgeResolvers<ContextType = GraphQLContext, ParentType exte
 
 export type InterviewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Interviewer'] = ResolversParentTypes['Interviewer']> = {
   email?: Resolver<Maybe<ResolversTypes['EmailAddress']>, ParentType, ContextType>;
+  honorific?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isPrimaryContact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1176,6 +1254,7 @@ export type InterviewerResolvers<ContextType = GraphQLContext, ParentType extend
   preferredChannel?: Resolver<Maybe<ResolversTypes['Channel']>, ParentType, ContextType>;
   timezone?: Resolver<Maybe<ResolversTypes['TimeZone']>, ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  topics?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -1221,6 +1300,7 @@ export type MessageEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationAddInterviewerArgs, 'input' | 'interviewId'>>;
   approveMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationApproveMessageArgs, 'id'>>;
   cancelFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCancelFollowUpPlanArgs, 'id'>>;
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
@@ -1234,6 +1314,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   recordReply?: Resolver<ResolversTypes['Reply'], ParentType, ContextType, RequireFields<MutationRecordReplyArgs, 'input'>>;
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
   registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
+  removeInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationRemoveInterviewerArgs, 'id'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
@@ -1241,6 +1322,8 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   suppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationSuppressAddressArgs, 'address' | 'reason'>>;
   unsuppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationUnsuppressAddressArgs, 'address'>>;
   updateCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationUpdateCandidateArgs, 'id' | 'input'>>;
+  updateInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationUpdateInterviewArgs, 'id' | 'input'>>;
+  updateInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationUpdateInterviewerArgs, 'id' | 'input'>>;
   updatePolicy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType, RequireFields<MutationUpdatePolicyArgs, 'document'>>;
 };
 
