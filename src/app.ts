@@ -14,6 +14,7 @@ import { healthRoutes, metricsRoute } from './http/health.js';
 import { openapi } from './http/openapi.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
+import { v1DebriefRoutes } from './http/v1-debrief.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createTenantAccessCache } from './security/tenant-access.js';
 import type { ServiceContext } from './services/context.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db: options.db });
   await app.register(metricsRoute, { metrics });
   await app.register(v1InterviewRoutes, { services });
+  await app.register(v1DebriefRoutes, { services });
   await app.register(v1EventRoutes, { services });
   // GraphiQL needs introspection: both are for development unless enabled on purpose.
   if (options.introspection) await app.register(graphiqlRoutes);

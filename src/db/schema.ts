@@ -82,6 +82,12 @@ export interface InterviewsTable {
   status: Generated<string>;
   outcome: string | null;
   outcome_at: Date | null;
+  /** The debrief: what the candidate wants to stress, forgot to say, and a resource to send later. */
+  highlights: Generated<string | null>;
+  left_out: Generated<string | null>;
+  resource_url: Generated<string | null>;
+  /** When interview.ended was emitted; null until the interview's end has passed. */
+  ended_notified_at: Generated<Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -98,6 +104,22 @@ export interface InterviewersTable {
   timezone: string | null;
   preferred_channel: string | null;
   is_primary_contact: boolean;
+  /** What this person discussed with the candidate (the debrief). */
+  topics: ColumnType<string[], string | undefined, string>;
+  honorific: Generated<string | null>;
+}
+
+/** One sentence (hashed) of a letter that left: what L12 compares later letters against. */
+export interface MessageSentencesTable {
+  tenant_id: string;
+  message_id: string;
+  hash: string;
+  candidate_id: string;
+  company_id: string;
+  recipient_address: string | null;
+  /** How many distinct sentences the letter has, on every row of it. */
+  sentence_count: number;
+  created_at: Timestamp;
 }
 
 export interface AuditEventsTable {
@@ -254,6 +276,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   revoked_tokens: RevokedTokensTable;
   signing_keys: SigningKeysTable;
+  message_sentences: MessageSentencesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

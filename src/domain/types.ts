@@ -23,7 +23,7 @@ export type RuleId =
   | 'T1' | 'T2' | 'T3' | 'T4' | 'T5' | 'T6'
   | 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6'
   | 'C1' | 'C2' | 'C3' | 'C4'
-  | 'L1' | 'L2' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10' | 'L11'
+  | 'L1' | 'L2' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' | 'L9' | 'L10' | 'L11' | 'L12'
   | 'APPROVAL';
 
 /**
@@ -65,6 +65,10 @@ export interface InterviewerFacts {
   timezone: string | null;
   preferredChannel: Channel | null;
   isPrimaryContact: boolean;
+  /** What this person discussed with the candidate; their letters name these first. */
+  topics?: string[];
+  /** "Dr.", "Ms." …: given, or read from the name. */
+  honorific?: string | null;
 }
 
 export interface InterviewFacts {
@@ -80,6 +84,12 @@ export interface InterviewFacts {
   /** When the interviewer said they would call back (drives the optional call_task). */
   callBackExpectedBy: Date | null;
   topics: string[];
+  /** The debrief (all optional): what the candidate wants to stress, as a noun phrase. */
+  highlights?: string | null;
+  /** Something the candidate did not mention in the interview. */
+  leftOut?: string | null;
+  /** An article or work sample worth sending in a check-in. */
+  resourceUrl?: string | null;
   status: 'scheduled' | 'cancelled';
   outcome: Outcome | null;
   outcomeAt: Date | null;

@@ -41,6 +41,7 @@ import type { Page } from '../services/pagination.js';
 import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../services/suppressions.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
+import { debriefMutations } from './resolvers-debrief.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 
@@ -125,6 +126,7 @@ export const resolvers: Resolvers = {
     deleteWebhookEndpoint: (_root, { id }, { services, caller }) => deleteWebhookEndpoint(services, caller, id),
     redeliverWebhook: (_root, { deliveryId }, { services, caller }) => redeliverWebhook(services, caller, deliveryId),
     ...tokenMutations,
+    ...debriefMutations,
   },
 
   Candidate: {

@@ -28,6 +28,8 @@ export const interviewerInputSchema = {
     timezone: { type: 'string', description: 'IANA zone, e.g. Europe/Berlin' },
     preferredChannel: channel,
     isPrimaryContact: { type: 'boolean' },
+    topics: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 200 }, description: 'What this person discussed with the candidate' },
+    honorific: { type: 'string', description: 'A courtesy title such as Dr. or Ms.' },
   },
 } as const;
 
@@ -63,6 +65,8 @@ const interviewerSchema = {
     timezone: nullable({ type: 'string' }),
     preferredChannel: nullable(channel),
     isPrimaryContact: { type: 'boolean' },
+    topics: { type: 'array', items: { type: 'string' } },
+    honorific: nullable({ type: 'string' }),
   },
 } as const;
 
@@ -90,6 +94,9 @@ export const interviewSchema = {
     decisionExpectedBy: nullable(dateTime),
     callBackExpectedBy: nullable(dateTime),
     topics: { type: 'array', items: { type: 'string' } },
+    highlights: nullable({ type: 'string' }),
+    leftOut: nullable({ type: 'string' }),
+    resourceUrl: nullable({ type: 'string' }),
     status: { type: 'string', enum: ['SCHEDULED', 'CANCELLED'] },
     interviewers: { type: 'array', items: interviewerSchema },
     createdAt: dateTime,
@@ -112,5 +119,21 @@ export const bulkResultSchema = {
         },
       },
     },
+  },
+} as const;
+
+/** PATCH /v1/interviews/{id}: the debrief. Absent leaves a field unchanged, null clears it. */
+export const updateInterviewInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    positionTitle: { type: 'string', maxLength: 200 },
+    decisionExpectedBy: nullable({ ...dateTime, description: 'T3: the check-in goes one business day after it' }),
+    callBackExpectedBy: nullable(dateTime),
+    topics: nullable({ type: 'array', maxItems: 20, items: { type: 'string', maxLength: 200 } }),
+    highlights: nullable({ type: 'string', maxLength: 300, description: 'What the candidate wants to reiterate, as a noun phrase ("five years of running payments systems")' }),
+    leftOut: nullable({ type: 'string', maxLength: 500, description: 'Something the candidate did not mention in the interview' }),
+    resourceUrl: nullable({ type: 'string', description: 'An article or work sample (http or https URL) worth sending in the check-in' }),
+    channel: nullable(channel),
   },
 } as const;

@@ -23,6 +23,9 @@ export function interviewJson({ interview, company, interviewers, followUpPlanId
     decisionExpectedBy: interview.decisionExpectedBy?.toISOString() ?? null,
     callBackExpectedBy: interview.callBackExpectedBy?.toISOString() ?? null,
     topics: interview.topics,
+    highlights: interview.highlights,
+    leftOut: interview.leftOut,
+    resourceUrl: interview.resourceUrl,
     status: upper(interview.status),
     interviewers: interviewers.map(({ interviewId: _interviewId, ...interviewer }) => ({
       ...interviewer,

@@ -55,6 +55,9 @@ export const OUTCOMES: readonly Outcome[] = ['offer', 'hired', 'rejected', 'with
 const channel = lowerEnum(CHANNELS);
 const followUpStyle = lowerEnum(FOLLOW_UP_STYLES);
 
+/** The field rules, for input schemas kept in their own files (the debrief's). */
+export const FIELD_SCHEMAS = { line, email, phone, timeZone, url, instant, channel, id };
+
 export const createCandidateSchema = z.strictObject({
   name: line(LIMITS.name),
   email,
@@ -77,16 +80,27 @@ export const updateCandidateSchema = z.strictObject({
 });
 export type UpdateCandidateInput = z.output<typeof updateCandidateSchema>;
 
+const topicList = z.array(line(LIMITS.topic)).max(LIMITS.topics, `must list at most ${LIMITS.topics} topics`);
+/** "Dr.", "Ms", "Prof.": a short courtesy title, written as the person writes it. */
+const honorific = checked((value) => (/^\s*[\p{L}][\p{L}.]{0,14}\s*$/u.test(value) ? null : 'must be a short courtesy title such as "Dr." or "Ms."')).transform((value) => value.trim());
+
+const interviewerFields = {
+  name: line(LIMITS.name),
+  email: email.nullish(),
+  phone: phone.nullish(),
+  title: line(LIMITS.title).nullish(),
+  timezone: timeZone.nullish(),
+  preferredChannel: channel.nullish(),
+  isPrimaryContact: z.boolean().nullish(),
+  topics: topicList.nullish(),
+  honorific: honorific.nullish(),
+};
+
+export const INTERVIEWER_FIELDS = interviewerFields;
+export const TOPIC_LIST_SCHEMA = topicList;
+
 const interviewerSchema = z
-  .strictObject({
-    name: line(LIMITS.name),
-    email: email.nullish(),
-    phone: phone.nullish(),
-    title: line(LIMITS.title).nullish(),
-    timezone: timeZone.nullish(),
-    preferredChannel: channel.nullish(),
-    isPrimaryContact: z.boolean().nullish(),
-  })
+  .strictObject(interviewerFields)
   .superRefine((interviewer, ctx) => {
     if (!interviewer.email && !interviewer.phone) {
       ctx.addIssue({ code: 'custom', message: 'needs an email or a phone number to be reachable' });
@@ -108,7 +122,7 @@ export const scheduleInterviewSchema = z
     channel: channel.nullish(),
     decisionExpectedBy: instant.nullish(),
     callBackExpectedBy: instant.nullish(),
-    topics: z.array(line(LIMITS.topic)).max(LIMITS.topics, `must list at most ${LIMITS.topics} topics`).nullish(),
+    topics: topicList.nullish(),
     interviewers: z
       .array(interviewerSchema)
       .min(1, 'must list at least one interviewer')

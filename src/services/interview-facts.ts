@@ -24,6 +24,9 @@ export function interviewFactsFromRows(
     decisionExpectedBy: interview.decision_expected_by,
     callBackExpectedBy: interview.call_back_expected_by,
     topics: interview.topics,
+    highlights: interview.highlights ?? null,
+    leftOut: interview.left_out ?? null,
+    resourceUrl: interview.resource_url ?? null,
     status: interview.status as InterviewFacts['status'],
     outcome: interview.outcome as Outcome | null,
     outcomeAt: interview.outcome_at,
@@ -54,6 +57,8 @@ export function interviewFactsFromRows(
         timezone: row.timezone,
         preferredChannel: row.preferred_channel as Channel | null,
         isPrimaryContact: row.is_primary_contact,
+        topics: row.topics ?? [],
+        honorific: row.honorific ?? null,
       })),
   };
 }

@@ -19,6 +19,7 @@ import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { cancelPlanSteps, createPlanForInterview, replanInterview } from './follow-up-plans.js';
 import { interviewFactsFromRows, loadInterviewFacts } from './interview-facts.js';
 import { loadPolicy } from './policies.js';
+import { refuseCandidateAsInterviewer } from './wrong-person.js';
 import { conflict, notFound } from './errors.js';
 import { parseInput, rescheduleInterviewSchema, type ScheduleInterviewInput, scheduleInterviewSchema } from './inputs.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
@@ -44,6 +45,9 @@ export interface InterviewView {
   decisionExpectedBy: Date | null;
   callBackExpectedBy: Date | null;
   topics: string[];
+  highlights: string | null;
+  leftOut: string | null;
+  resourceUrl: string | null;
   status: 'scheduled' | 'cancelled';
   outcome: Outcome | null;
   outcomeAt: Date | null;
@@ -61,6 +65,8 @@ export interface InterviewerView {
   timezone: string | null;
   preferredChannel: Channel | null;
   isPrimaryContact: boolean;
+  topics: string[];
+  honorific: string | null;
 }
 
 const INTERVIEW_COLUMNS: ColumnsOf<InterviewView, InterviewColumn> = {
@@ -75,6 +81,9 @@ const INTERVIEW_COLUMNS: ColumnsOf<InterviewView, InterviewColumn> = {
   decisionExpectedBy: ['decision_expected_by'],
   callBackExpectedBy: ['call_back_expected_by'],
   topics: ['topics'],
+  highlights: ['highlights'],
+  leftOut: ['left_out'],
+  resourceUrl: ['resource_url'],
   status: ['status'],
   outcome: ['outcome'],
   outcomeAt: ['outcome_at'],
@@ -92,6 +101,8 @@ const INTERVIEWER_COLUMNS: ColumnsOf<InterviewerView, InterviewerColumn> = {
   timezone: ['timezone'],
   preferredChannel: ['preferred_channel'],
   isPrimaryContact: ['is_primary_contact'],
+  topics: ['topics'],
+  honorific: ['honorific'],
 };
 
 /** What scheduling returns: the interview with what it was stored with, so no re-read is needed. */
@@ -111,6 +122,7 @@ export async function scheduleInterview(ctx: ServiceContext, caller: Caller, raw
 async function storeInterview(trx: Kysely<Database>, caller: Caller, input: ScheduleInterviewInput, now: Date): Promise<ScheduledInterview> {
   const [candidate] = isId(input.candidateId) ? await findCandidatesByIds(trx, caller.tenantId, [input.candidateId]) : [];
   if (!candidate) throw notFound('candidate', input.candidateId);
+  input.interviewers.forEach((interviewer, index) => refuseCandidateAsInterviewer(candidate, interviewer, `input.interviewers.${index}`));
   const company = await upsertCompanyByName(trx, caller.tenantId, {
     name: input.companyName,
     preferredChannel: input.companyPreferredChannel,
@@ -147,6 +159,8 @@ async function storeInterview(trx: Kysely<Database>, caller: Caller, input: Sche
       timezone: interviewer.timezone ?? null,
       preferred_channel: interviewer.preferredChannel ?? null,
       is_primary_contact: interviewer.isPrimaryContact ?? false,
+      topics: JSON.stringify(interviewer.topics ?? []),
+      honorific: interviewer.honorific ?? null,
     })),
   );
   // The plan is created with the interview (unless the tenant's policy turns that off), so a
@@ -288,6 +302,9 @@ export function toInterviewView(row: InterviewRow): InterviewView {
     decisionExpectedBy: row.decision_expected_by,
     callBackExpectedBy: row.call_back_expected_by,
     topics: row.topics,
+    highlights: row.highlights ?? null,
+    leftOut: row.left_out ?? null,
+    resourceUrl: row.resource_url ?? null,
     status: row.status as InterviewView['status'],
     outcome: row.outcome as Outcome | null,
     outcomeAt: row.outcome_at,
@@ -307,6 +324,8 @@ export function toInterviewerView(row: InterviewerRow): InterviewerView {
     timezone: row.timezone,
     preferredChannel: row.preferred_channel as Channel | null,
     isPrimaryContact: row.is_primary_contact,
+    topics: row.topics ?? [],
+    honorific: row.honorific ?? null,
   };
 }
 

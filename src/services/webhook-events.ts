@@ -14,6 +14,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'followup.awaiting_approval',
   'plan.completed',
   'plan.cancelled',
+  'interview.ended',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -5,6 +5,7 @@ import type { SpellChecker } from '../domain/lint.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Metrics } from '../metrics.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
+import { announceEndedInterviews } from '../services/interview-endings.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import { errorForLog } from '../logger.js';
@@ -65,6 +66,8 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
  */
 export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
+  const ended = await announceEndedInterviews(db, deps.clock(), settings.batchSize, signal);
+  if (ended > 0) log.info({ ended }, 'interview.ended announced');
   await drainDueSteps(deps, signal);
   if (signal.aborted) return;
   const dispatched = await dispatchDueMessages(db, {

@@ -219,11 +219,17 @@ export type Interview = {
   endsAt: Scalars['DateTime']['output'];
   /** Created with the interview unless the policy's autoPlan is off. */
   followUpPlan?: Maybe<FollowUpPlan>;
+  /** What the candidate wants to reiterate (skills, results), as a noun phrase; the thank-yous name it as their point of fit. */
+  highlights?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   interviewers: Array<Interviewer>;
+  /** Something the candidate did not mention in the interview; the thank-yous add it. */
+  leftOut?: Maybe<Scalars['String']['output']>;
   outcome?: Maybe<Outcome>;
   outcomeAt?: Maybe<Scalars['DateTime']['output']>;
   positionTitle: Scalars['String']['output'];
+  /** An article or work sample worth sending later; the check-in opens with it. */
+  resourceUrl?: Maybe<Scalars['String']['output']>;
   startsAt: Scalars['DateTime']['output'];
   status: InterviewStatus;
   timezone: Scalars['TimeZone']['output'];
@@ -257,6 +263,8 @@ export type InterviewStatus =
 export type Interviewer = {
   __typename?: 'Interviewer';
   email?: Maybe<Scalars['EmailAddress']['output']>;
+  /** A courtesy title such as Dr. or Ms.: given, or read from the name. */
+  honorific?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   isPrimaryContact: Scalars['Boolean']['output'];
   name: Scalars['String']['output'];
@@ -264,11 +272,15 @@ export type Interviewer = {
   preferredChannel?: Maybe<Channel>;
   timezone?: Maybe<Scalars['TimeZone']['output']>;
   title?: Maybe<Scalars['String']['output']>;
+  /** What this person discussed with the candidate; their letters name these first. */
+  topics: Array<Scalars['String']['output']>;
 };
 
 export type InterviewerInput = {
   /** An interviewer needs an email or a phone to be reachable. */
   email?: InputMaybe<Scalars['EmailAddress']['input']>;
+  /** A courtesy title such as Dr. or Ms.; read from the name when absent. */
+  honorific?: InputMaybe<Scalars['String']['input']>;
   /** The recruiter or hiring manager who gets the check-ins; without one, the first listed. */
   isPrimaryContact?: InputMaybe<Scalars['Boolean']['input']>;
   name: Scalars['String']['input'];
@@ -276,6 +288,8 @@ export type InterviewerInput = {
   preferredChannel?: InputMaybe<Channel>;
   timezone?: InputMaybe<Scalars['TimeZone']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
+  /** What this person discussed with the candidate (the debrief). */
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /** A content rule's finding on a message (L1...L11). An ERROR holds the message for review. */
@@ -355,6 +369,8 @@ export type MessageStatus =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Adds a person to the panel; their thank-you is planned. */
+  addInterviewer: Interviewer;
   /** Releases a held message, optionally edited (an edit is linted again). Refused with CONFLICT when the step can no longer go, e.g. its window has passed. */
   approveMessage: Message;
   cancelFollowUpPlan: FollowUpPlan;
@@ -382,6 +398,8 @@ export type Mutation = {
   registerSigningKey: SigningKey;
   /** Standard Webhooks: each delivery is signed with the endpoint's secret. In production only https targets; private addresses are refused unless WEBHOOK_ALLOW_PRIVATE. */
   registerWebhookEndpoint: WebhookEndpointWithSecret;
+  /** Takes a person off the panel: their unsent steps are cancelled. */
+  removeInterviewer: Interviewer;
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
@@ -397,8 +415,17 @@ export type Mutation = {
   /** Lifts a suppression: the address may be written to again. */
   unsuppressAddress: Suppression;
   updateCandidate: Candidate;
+  /** The debrief: unsent steps are timed afresh (S4; a new decision date moves the check-in, T3). */
+  updateInterview: Interview;
+  updateInterviewer: Interviewer;
   /** Merges the given JSON over the current policy (JSON Merge Patch, RFC 7386; null restores a default), validates it and stores it as a new version. */
   updatePolicy: Policy;
+};
+
+
+export type MutationAddInterviewerArgs = {
+  input: InterviewerInput;
+  interviewId: Scalars['ID']['input'];
 };
 
 
@@ -495,6 +522,11 @@ export type MutationRegisterWebhookEndpointArgs = {
 };
 
 
+export type MutationRemoveInterviewerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRescheduleInterviewArgs = {
   endsAt: Scalars['DateTime']['input'];
   id: Scalars['ID']['input'];
@@ -541,6 +573,18 @@ export type MutationUnsuppressAddressArgs = {
 export type MutationUpdateCandidateArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCandidateInput;
+};
+
+
+export type MutationUpdateInterviewArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateInterviewInput;
+};
+
+
+export type MutationUpdateInterviewerArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateInterviewerInput;
 };
 
 
@@ -833,6 +877,32 @@ export type UpdateCandidateInput = {
   timezone?: InputMaybe<Scalars['TimeZone']['input']>;
 };
 
+/** After the interview. Every field is optional: absent leaves it unchanged, null clears it. */
+export type UpdateInterviewInput = {
+  callBackExpectedBy?: InputMaybe<Scalars['DateTime']['input']>;
+  channel?: InputMaybe<Channel>;
+  /** T3: the check-in is timed one business day after it. */
+  decisionExpectedBy?: InputMaybe<Scalars['DateTime']['input']>;
+  highlights?: InputMaybe<Scalars['String']['input']>;
+  leftOut?: InputMaybe<Scalars['String']['input']>;
+  positionTitle?: InputMaybe<Scalars['String']['input']>;
+  resourceUrl?: InputMaybe<Scalars['String']['input']>;
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Absent leaves a field unchanged, null clears it (a name cannot be cleared). */
+export type UpdateInterviewerInput = {
+  email?: InputMaybe<Scalars['EmailAddress']['input']>;
+  honorific?: InputMaybe<Scalars['String']['input']>;
+  isPrimaryContact?: InputMaybe<Scalars['Boolean']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['PhoneNumber']['input']>;
+  preferredChannel?: InputMaybe<Channel>;
+  timezone?: InputMaybe<Scalars['TimeZone']['input']>;
+  title?: InputMaybe<Scalars['String']['input']>;
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 export type WebhookAttempt = {
   __typename?: 'WebhookAttempt';
   at: Scalars['DateTime']['output'];
@@ -1049,6 +1119,8 @@ export type ResolversTypes = {
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
   TokenRevocation: ResolverTypeWrapper<TokenRevocation>;
   UpdateCandidateInput: UpdateCandidateInput;
+  UpdateInterviewInput: UpdateInterviewInput;
+  UpdateInterviewerInput: UpdateInterviewerInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
   WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryView>;
   WebhookDeliveryConnection: ResolverTypeWrapper<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookDeliveryEdge']> }>;
@@ -1114,6 +1186,8 @@ export type ResolversParentTypes = {
   TimeZone: Scalars['TimeZone']['output'];
   TokenRevocation: TokenRevocation;
   UpdateCandidateInput: UpdateCandidateInput;
+  UpdateInterviewInput: UpdateInterviewInput;
+  UpdateInterviewerInput: UpdateInterviewerInput;
   WebhookAttempt: WebhookAttemptView;
   WebhookDelivery: WebhookDeliveryView;
   WebhookDeliveryConnection: Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookDeliveryEdge']> };
@@ -1241,11 +1315,14 @@ export type InterviewResolvers<ContextType = GraphQLContext, ParentType extends 
   decisionExpectedBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   followUpPlan?: Resolver<Maybe<ResolversTypes['FollowUpPlan']>, ParentType, ContextType>;
+  highlights?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   interviewers?: Resolver<Array<ResolversTypes['Interviewer']>, ParentType, ContextType>;
+  leftOut?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   outcome?: Resolver<Maybe<ResolversTypes['Outcome']>, ParentType, ContextType>;
   outcomeAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   positionTitle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resourceUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['InterviewStatus'], ParentType, ContextType>;
   timezone?: Resolver<ResolversTypes['TimeZone'], ParentType, ContextType>;
@@ -1265,6 +1342,7 @@ export type InterviewEdgeResolvers<ContextType = GraphQLContext, ParentType exte
 
 export type InterviewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Interviewer'] = ResolversParentTypes['Interviewer']> = {
   email?: Resolver<Maybe<ResolversTypes['EmailAddress']>, ParentType, ContextType>;
+  honorific?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isPrimaryContact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1272,6 +1350,7 @@ export type InterviewerResolvers<ContextType = GraphQLContext, ParentType extend
   preferredChannel?: Resolver<Maybe<ResolversTypes['Channel']>, ParentType, ContextType>;
   timezone?: Resolver<Maybe<ResolversTypes['TimeZone']>, ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  topics?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -1317,6 +1396,7 @@ export type MessageEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationAddInterviewerArgs, 'input' | 'interviewId'>>;
   approveMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationApproveMessageArgs, 'id'>>;
   cancelFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCancelFollowUpPlanArgs, 'id'>>;
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
@@ -1334,6 +1414,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
   registerSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationRegisterSigningKeyArgs, 'kid' | 'publicKeyPem'>>;
   registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
+  removeInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationRemoveInterviewerArgs, 'id'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['TokenRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
@@ -1343,6 +1424,8 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   suppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationSuppressAddressArgs, 'address' | 'reason'>>;
   unsuppressAddress?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationUnsuppressAddressArgs, 'address'>>;
   updateCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationUpdateCandidateArgs, 'id' | 'input'>>;
+  updateInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationUpdateInterviewArgs, 'id' | 'input'>>;
+  updateInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationUpdateInterviewerArgs, 'id' | 'input'>>;
   updatePolicy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType, RequireFields<MutationUpdatePolicyArgs, 'document'>>;
 };
 
