@@ -51,8 +51,13 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
     queryDepth: limits.maxDepth,
     allowBatchedQueries: false,
     validationRules: validationRules(limits),
-    // The parser stops at the first token over the limit, before building anything.
-    graphql: { parseOptions: { maxTokens: limits.maxTokens } },
+    graphql: {
+      // The parser stops at the first token over the limit, before building anything.
+      parseOptions: { maxTokens: limits.maxTokens },
+      // graphql-js takes hideSuggestions (Mercurius' types predate it); the error formatter
+      // strips the suggestions other steps (variable coercion) still add.
+      validateOptions: { hideSuggestions: options.production } as { maxErrors?: number },
+    },
     context: (request): Partial<GraphQLContext> => ({
       caller: request.caller!,
       services: options.services,
