@@ -21,28 +21,23 @@ export interface InputProblem {
  * The walk recurses at most `maxDepth` levels whatever the value.
  */
 export function inputShapeProblem(value: unknown, maxDepth: number = MAX_INPUT_DEPTH): InputProblem | null {
-  const path: Array<string | number> = [];
-  const found = (problem: string): InputProblem => ({ path: [...path], problem });
-
+  // The path is built only on the way back out of a problem, so a clean value costs no allocation.
   const walk = (current: unknown, depth: number): InputProblem | null => {
-    if (typeof current === 'string') return current.includes('\u0000') ? found(NUL_PROBLEM) : null;
+    if (typeof current === 'string') return current.includes('\u0000') ? { path: [], problem: NUL_PROBLEM } : null;
     if (current === null || typeof current !== 'object') return null;
-    if (depth > maxDepth) return found(`is nested more than ${maxDepth} levels deep`);
+    if (depth > maxDepth) return { path: [], problem: `is nested more than ${maxDepth} levels deep` };
     if (Array.isArray(current)) {
       for (let index = 0; index < current.length; index += 1) {
-        path.push(index);
         const problem = walk(current[index], depth + 1);
-        if (problem) return problem;
-        path.pop();
+        if (problem) return problem.path.unshift(index), problem;
       }
       return null;
     }
-    for (const [key, inner] of Object.entries(current)) {
-      if (key.includes('\u0000')) return found('has a field name with a NUL character (U+0000)');
-      path.push(key);
-      const problem = walk(inner, depth + 1);
-      if (problem) return problem;
-      path.pop();
+    for (const key in current) {
+      if (!Object.hasOwn(current, key)) continue;
+      if (key.includes('\u0000')) return { path: [], problem: 'has a field name with a NUL character (U+0000)' };
+      const problem = walk((current as Record<string, unknown>)[key], depth + 1);
+      if (problem) return problem.path.unshift(key), problem;
     }
     return null;
   };
@@ -62,13 +57,10 @@ export interface DocumentLimits {
   maxDepth: number;
 }
 
-const OPENING = new Set([0x7b, 0x5b, 0x28]); // { [ (
-const CLOSING = new Set([0x7d, 0x5d, 0x29]); // } ] )
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const HASH = 0x23;
-const LF = 0x0a;
-const CR = 0x0d;
+// What the scan stops at; everything else is skipped by the regular expression engine.
+const SIGNIFICANT = /[{[(}\])#"]/g;
+const LINE_END = /[\n\r]/g;
+const STRING_END = /["\\\n\r]/g;
 
 /**
  * Checked on the query text before it is parsed: its size in UTF-8 and how deeply its
@@ -82,35 +74,56 @@ export function graphQLDocumentProblem(source: string, limits: DocumentLimits): 
     return `is ${Buffer.byteLength(source, 'utf8')} bytes, over the limit of ${limits.maxBytes}`;
   }
   let depth = 0;
-  let index = 0;
-  const length = source.length;
-  while (index < length) {
-    const code = source.charCodeAt(index);
-    if (OPENING.has(code)) {
-      depth += 1;
-      if (depth > limits.maxDepth) return `nests braces, brackets or parentheses more than ${limits.maxDepth} levels deep`;
-      index += 1;
-    } else if (CLOSING.has(code)) {
-      depth -= 1;
-      index += 1;
-    } else if (code === HASH) {
-      while (index < length && source.charCodeAt(index) !== LF && source.charCodeAt(index) !== CR) index += 1;
-    } else if (code === QUOTE && source.startsWith('"""', index)) {
-      index += 3;
-      while (index < length && !source.startsWith('"""', index)) index += source.startsWith('\\"""', index) ? 4 : 1;
-      index += 3;
-    } else if (code === QUOTE) {
-      index += 1;
-      while (index < length) {
-        const inner = source.charCodeAt(index);
-        if (inner === BACKSLASH) index += 2;
-        else if (inner === QUOTE || inner === LF || inner === CR) break;
-        else index += 1;
-      }
-      index += 1;
-    } else {
-      index += 1;
+  SIGNIFICANT.lastIndex = 0;
+  for (let match = SIGNIFICANT.exec(source); match; match = SIGNIFICANT.exec(source)) {
+    const at = match.index;
+    switch (match[0]) {
+      case '{':
+      case '[':
+      case '(':
+        if (++depth > limits.maxDepth) return `nests braces, brackets or parentheses more than ${limits.maxDepth} levels deep`;
+        break;
+      case '}':
+      case ']':
+      case ')':
+        depth -= 1;
+        break;
+      case '#':
+        SIGNIFICANT.lastIndex = skipPast(LINE_END, source, at + 1);
+        break;
+      default:
+        SIGNIFICANT.lastIndex = source.startsWith('"""', at) ? blockStringEnd(source, at + 3) : stringEnd(source, at + 1);
     }
   }
   return null;
+}
+
+/** Where the scan resumes after the first match of `pattern` from `from` (the end when none). */
+function skipPast(pattern: RegExp, source: string, from: number): number {
+  pattern.lastIndex = from;
+  const found = pattern.exec(source);
+  return found ? found.index + 1 : source.length;
+}
+
+/** After a string's closing quote; a line break or the end of the text also ends it, as in the lexer. */
+function stringEnd(source: string, from: number): number {
+  let index = from;
+  for (;;) {
+    STRING_END.lastIndex = index;
+    const found = STRING_END.exec(source);
+    if (!found) return source.length;
+    if (found[0] !== '\\') return found.index + 1;
+    index = found.index + 2;
+  }
+}
+
+/** After a block string's closing triple quote; `\"""` inside it is an escaped one. */
+function blockStringEnd(source: string, from: number): number {
+  let index = from;
+  for (;;) {
+    const close = source.indexOf('"""', index);
+    if (close < 0) return source.length;
+    if (source[close - 1] !== '\\') return close + 3;
+    index = close + 3;
+  }
 }
