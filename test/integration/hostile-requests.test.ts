@@ -57,14 +57,14 @@ describe('hostile requests', () => {
     return TABLES.map((table, index) => `${table}:${counts[index]}`).join(',');
   }
 
-  /** The GraphQL call is refused with 400 BAD_USER_INPUT naming `field`, and stores nothing. */
-  async function refusedGraphQL(call: () => Promise<{ status: number; data: unknown; errors?: Array<{ message: string; extensions: { code: string; field?: string } }> }>, field: string, words: RegExp) {
+  /** The GraphQL call is refused with 400 BAD_USER_INPUT naming `field` (or a field matching it), and stores nothing. */
+  async function refusedGraphQL(call: () => Promise<{ status: number; data: unknown; errors?: Array<{ message: string; extensions: { code: string; field?: string } }> }>, field: string | RegExp, words: RegExp) {
     const before = await rowCounts();
     const result = await call();
     expect(result.status).toBe(400);
     expect(result.data).toBeNull();
     expect(result.errors).toHaveLength(1);
-    expect(result.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
+    expect(result.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: typeof field === 'string' ? field : expect.stringMatching(field) });
     expect(result.errors![0]!.message).toMatch(words);
     expect(await rowCounts()).toBe(before);
   }
@@ -171,6 +171,21 @@ describe('hostile requests', () => {
       expect(reply.statusCode).toBe(400);
       expect(reply.json().field).toBe('interviewId');
       expect(await rowCounts()).toBe(before);
+    });
+
+    it.each([
+      ['candidate', `query ($v: ID!) { candidate(id: $v) { id } }`],
+      ['interview', `query ($v: ID!) { interview(id: $v) { id } }`],
+      ['auditEvents', `query ($v: ID!) { auditEvents(entityId: $v) { edges { cursor } } }`],
+      ['candidates after', `query ($v: String) { candidates(after: $v) { edges { cursor } } }`],
+      ['approveMessage', `mutation ($v: String) { approveMessage(id: "01a20000-0000-7000-8000-000000000000", subject: $v) { id } }`],
+      ['cancelFollowUpPlan', `mutation ($v: String) { cancelFollowUpPlan(id: "01a20000-0000-7000-8000-000000000000", reason: $v) { id } }`],
+      ['suppressAddress', `mutation ($v: String!) { suppressAddress(address: $v) { address } }`],
+      ['registerWebhookEndpoint', `mutation ($v: String!) { registerWebhookEndpoint(url: $v) { secret } }`],
+    ])('in an id or free text of %s, sent as a variable or written inline', async (_name, query) => {
+      await refusedGraphQL(() => gql(app, tenant.token, query, { v: 'https://x.example/a\u0000' }), 'variables.v', /NUL/);
+      const inline = query.replace(/\(\$v: [A-Za-z!]+\) /, '').replace('$v', '"https://x.example/a\\u0000"');
+      await refusedGraphQL(() => gql(app, tenant.token, inline), /^(id|entityId|after|subject|reason|address|url)$/, /NUL/);
     });
 
     it('in query strings, path-like parameters and headers', async () => {
@@ -282,6 +297,14 @@ describe('in production', () => {
       // Development keeps them: they help while writing a client.
       expect(JSON.stringify((await gql(development, tenant.token, query)).errors)).toMatch(/Did you mean/);
     }
+    // Nor do errors in variables, which graphql-js words outside validation.
+    const mutation = `mutation ($input: CreateCandidateInput!) { createCandidate(input: $input) { id } }`;
+    const variables = { input: { nmae: 'Ada', email: 'ada@example.com', consent: true } };
+    const hidden = await gql(production, tenant.token, mutation, variables);
+    expect(hidden.errors?.map((error) => error.message)).toContainEqual(expect.stringMatching(/Field "nmae" is not defined by type "CreateCandidateInput"\.$/));
+    expect(JSON.stringify(hidden.errors)).not.toMatch(/Did you mean/);
+    const shown = await gql(development, tenant.token, mutation, variables);
+    expect(shown.errors?.map((error) => error.message)).toContainEqual(expect.stringMatching(/Did you mean "name"\?$/));
   });
 });
 
