@@ -78,7 +78,8 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
     const problem = graphQLDocumentProblem(source, { maxBytes: limits.maxBytes, maxDepth: limits.maxNesting });
     if (problem) throw badInput('query', problem);
   });
-  // Once per distinct query (the verdict is cached with the parsed document).
+  // Only for query text Mercurius has not parsed before: an accepted document is cached, so
+  // this runs once per distinct query.
   app.graphql.addHook('preValidation', async (_schema, document) => {
     const found = documentProblem(document, limits);
     if (found) throw badInput(found.field, found.problem);
