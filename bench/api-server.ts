@@ -82,7 +82,7 @@ async function baselineApp(): Promise<FastifyInstance> {
 const app =
   mode === 'baseline'
     ? await baselineApp()
-    : await buildApp({ db: (await openDatabase({ url, poolSize: 10 })).db, jwtSecret: secret, logger: false, rateLimitPerMinute: 0 });
+    : await buildApp({ db: (await openDatabase({ url, poolSize: 10 })).db, jwtSecret: secret, logger: false, rateLimitPerMinute: 0, rateLimitPerCallerPerMinute: 0 });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 process.send!({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -11,7 +10,9 @@ import { auth } from './http/auth.js';
 import { installRestErrorHandler } from './http/errors.js';
 import { graphiqlRoutes } from './http/graphiql.js';
 import { healthRoutes, metricsRoute } from './http/health.js';
+import { inputGuard } from './http/input-guard.js';
 import { openapi } from './http/openapi.js';
+import { DEFAULT_RATE_LIMITS, rateLimits } from './http/rate-limits.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { v1DebriefRoutes } from './http/v1-debrief.js';
@@ -34,8 +35,14 @@ export interface AppOptions {
   introspection?: boolean;
   /** WEBHOOK_ALLOW_PRIVATE, and https-only targets in production. */
   webhooks?: { allowPrivate: boolean; requireHttps: boolean };
-  /** Requests per minute per tenant (per address before authentication); 0 turns the limit off. */
+  /** Requests per minute per tenant (per address on routes that need no token); 0 turns the limit off. */
   rateLimitPerMinute?: number;
+  /** Requests per minute per caller (tenant and sub); 0 turns the limit off. */
+  rateLimitPerCallerPerMinute?: number;
+  /** Requests per minute per address that fail authentication, before further ones are refused unread; 0: off. */
+  rateLimitUnauthenticatedPerMinute?: number;
+  /** NODE_ENV=production: GET /graphql off, no "Did you mean" suggestions in GraphQL errors. */
+  production?: boolean;
   /** Origins allowed to call from a browser; empty: no CORS headers at all. */
   corsOrigins?: string[];
   graphqlLimits?: Partial<Omit<GraphQLLimits, 'introspection'>>;
@@ -43,7 +50,7 @@ export interface AppOptions {
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = DEFAULT_RATE_LIMITS.perTenant;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -87,24 +94,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   installRestErrorHandler(app);
   if (options.corsOrigins?.length) await app.register(cors, { origin: options.corsOrigins, maxAge: 600 });
+  // Before anything that reads a request: the address limit refuses a flood of bad tokens
+  // unread, and the input guard refuses NUL characters and deep nesting wherever they are.
+  await app.register(rateLimits, {
+    perTenant: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMITS.perTenant,
+    perCaller: options.rateLimitPerCallerPerMinute ?? DEFAULT_RATE_LIMITS.perCaller,
+    unauthenticatedPerAddress: options.rateLimitUnauthenticatedPerMinute ?? DEFAULT_RATE_LIMITS.unauthenticatedPerAddress,
+  });
+  await app.register(inputGuard);
   await app.register(openapi);
   await app.register(auth, { keyRing, access });
-  const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
-  if (perMinute > 0) {
-    await app.register(rateLimit, {
-      max: perMinute,
-      timeWindow: '1 minute',
-      // After authentication, so the budget is the tenant's, shared by all its callers.
-      hook: 'preHandler',
-      keyGenerator: (request) => (request.caller ? `tenant:${request.caller.tenantId}` : `ip:${request.ip}`),
-      // Thrown, then answered by the REST or GraphQL error handler in its own shape (429 with Retry-After).
-      errorResponseBuilder: (_request, context) =>
-        Object.assign(new Error(`rate limit of ${context.max} requests per minute reached; retry in ${Math.ceil(context.ttl / 1000)} s`), {
-          statusCode: 429,
-          code: 'RATE_LIMITED',
-        }),
-    });
-  }
   await app.register(healthRoutes, { db: options.db });
   await app.register(metricsRoute, { metrics });
   await app.register(v1InterviewRoutes, { services });
@@ -116,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     services,
     metrics,
     limits: { ...DEFAULT_GRAPHQL_LIMITS, ...options.graphqlLimits, introspection: options.introspection ?? false },
+    production: options.production ?? false,
   });
   return app;
 }

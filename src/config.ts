@@ -35,6 +35,8 @@ export interface Config {
   /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
   graphqlIntrospection: boolean;
   rateLimitPerMinute: number;
+  rateLimitPerCallerPerMinute: number;
+  rateLimitUnauthenticatedPerMinute: number;
   corsOrigins: string[];
 }
 
@@ -79,6 +81,8 @@ const envSchema = z.object({
   WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(1),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  RATE_LIMIT_PER_CALLER_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   CORS_ORIGINS: z.string().default(''),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
@@ -125,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitPerCallerPerMinute: e.RATE_LIMIT_PER_CALLER_PER_MINUTE,
+    rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
   };
 }

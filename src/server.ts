@@ -73,6 +73,9 @@ async function main(): Promise<void> {
       metrics,
       introspection: config.graphqlIntrospection,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      rateLimitPerCallerPerMinute: config.rateLimitPerCallerPerMinute,
+      rateLimitUnauthenticatedPerMinute: config.rateLimitUnauthenticatedPerMinute,
+      production: config.production,
       corsOrigins: config.corsOrigins,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
     });

@@ -26,6 +26,17 @@ export function emailProblem(value: string): string | null {
   return null;
 }
 
+// A tenant's sending address is the From of every message and the envelope sender: exactly
+// one plain address. A display name, a comment or a second address would be taken apart by
+// mail software in ways we do not control, so they are refused rather than interpreted.
+const ADDRESS_EXTRAS = /[\s,;<>"()[\]\\]/;
+
+export function sendingAddressProblem(value: string): string | null {
+  if (CONTROL_CHARACTERS.test(value)) return 'must be one address without control characters or line breaks';
+  if (ADDRESS_EXTRAS.test(value.trim())) return 'must be one plain address such as followups@acme.example, without a display name, comment or list';
+  return emailProblem(value.trim());
+}
+
 // E.164: a plus, a country code that does not start with 0, and at most 15 digits in all.
 const E164_PATTERN = /^\+[1-9][0-9]{6,14}$/;
 

@@ -37,6 +37,22 @@ function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | u
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL' } };
 }
 
+// graphql-js appends suggestions to validation messages (' Did you mean "candidates"?'),
+// which spell out the schema to anyone guessing at it with introspection turned off.
+const SUGGESTION = /\s*Did you mean [^?]*\?\s*$/;
+
+// The parser's own words for a document over maxTokens (its typo included).
+const TOO_MANY_TOKENS = /^Syntax Error: Document contains more that (\d+) tokens\. Parsing aborted\.$/;
+
+function reworded(error: FormattedError, hideSuggestions: boolean): FormattedError {
+  const tokens = TOO_MANY_TOKENS.exec(error.message);
+  if (tokens) {
+    const message = `query holds more than ${tokens[1]} tokens, over the limit: ask for fewer fields or split the query`;
+    return { ...error, message, extensions: { ...error.extensions, field: 'query' } };
+  }
+  return hideSuggestions ? { ...error, message: error.message.replace(SUGGESTION, '') } : error;
+}
+
 /** Mercurius wraps a batch of validation errors in one error; unwrap so each gets its code. */
 function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
   return errors.flatMap((error) => {
@@ -54,10 +70,11 @@ function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
 export function formatGraphQLErrors(
   execution: ExecutionResult & { statusCode?: number },
   context: MercuriusContext,
+  options: { hideSuggestions?: boolean } = {},
 ): { statusCode: number; response: ExecutionResult } {
   const log = context.reply?.log ?? context.app?.log;
   const raw = execution.errors ?? [];
-  const errors = flatten(raw).map((error) => classify(error, log));
+  const errors = flatten(raw).map((error) => reworded(classify(error, log), options.hideSuggestions ?? false));
   const executed = execution.data !== undefined;
   // A request the database could not serve answers 503 even when it ran, so that load balancers,
   // retrying clients and the partner's monitoring see the outage for what it is.

@@ -1,15 +1,25 @@
-import type { DocumentNode, GraphQLSchema, OperationDefinitionNode, ValidationRule } from 'graphql';
+import type { ASTNode, DocumentNode, GraphQLSchema, OperationDefinitionNode, ValidationRule } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
+import { MAX_INPUT_DEPTH, NUL_PROBLEM } from '../domain/input-shape.js';
 import { graphql, queryComplexity } from './graphql-instance.js';
 
-const { GraphQLError, getNullableType, GraphQLList, Kind, NoSchemaIntrospectionCustomRule } = graphql;
+const { BREAK, GraphQLError, getNullableType, GraphQLList, Kind, Location, NoSchemaIntrospectionCustomRule, visit } = graphql;
 import { DEFAULT_PAGE_SIZE } from '../services/pagination.js';
 
 // What one GraphQL request may ask for, so a hostile or careless query cannot tie up the
-// service: a cost that grows with every list it opens, and bounded aliases and operations.
-// Depth is limited by Mercurius itself (queryDepth).
+// service: a document of bounded size, tokens and nesting (checked before it is parsed), a
+// cost that grows with every list it opens, and bounded aliases and operations. Depth is
+// limited by Mercurius itself (queryDepth).
 
 export interface GraphQLLimits {
+  /** The query text in UTF-8, checked before parsing. */
+  maxBytes: number;
+  /** Tokens the parser reads before it gives up. */
+  maxTokens: number;
+  /** Braces, brackets and parentheses inside each other, checked before parsing. */
+  maxNesting: number;
+  /** Fragments spread inside fragments. */
+  maxFragmentDepth: number;
   maxCost: number;
   maxDepth: number;
   maxAliases: number;
@@ -18,6 +28,10 @@ export interface GraphQLLimits {
 }
 
 export const DEFAULT_GRAPHQL_LIMITS: Omit<GraphQLLimits, 'introspection'> = {
+  maxBytes: 64 * 1024,
+  maxTokens: 5_000,
+  maxNesting: MAX_INPUT_DEPTH,
+  maxFragmentDepth: 32,
   maxCost: 20_000,
   maxDepth: 10,
   maxAliases: 30,
@@ -59,6 +73,76 @@ function documentSizeRule(limits: Pick<GraphQLLimits, 'maxAliases' | 'maxOperati
       },
     };
   };
+}
+
+/** The dotted name of the argument (and input fields) a literal stands in, e.g. `input.name`. */
+function argumentPath(ancestors: ReadonlyArray<ASTNode | ReadonlyArray<ASTNode>>): string {
+  const names = ancestors.flatMap((ancestor) =>
+    !Array.isArray(ancestor) && ((ancestor as ASTNode).kind === Kind.ARGUMENT || (ancestor as ASTNode).kind === Kind.OBJECT_FIELD)
+      ? [(ancestor as { name: { value: string } }).name.value]
+      : [],
+  );
+  return names.join('.') || 'query';
+}
+
+/**
+ * How many fragments deep the longest chain of spreads goes, without recursion: a chain of
+ * thousands must not exhaust the stack before it is refused. Cycles are left to validation.
+ */
+function fragmentDepth(document: DocumentNode): number {
+  const spreads = new Map<string, Set<string>>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.FRAGMENT_DEFINITION) continue;
+    const names = new Set<string>();
+    visit(definition.selectionSet, { FragmentSpread: (node) => void names.add(node.name.value) });
+    spreads.set(definition.name.value, names);
+  }
+  const depths = new Map<string, number>();
+  const onPath = new Set<string>();
+  let deepest = 0;
+  for (const start of spreads.keys()) {
+    const stack: Array<{ name: string; pending: string[] }> = [{ name: start, pending: [...spreads.get(start)!] }];
+    onPath.add(start);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const next = top.pending.pop();
+      if (next === undefined) {
+        const below = Math.max(0, ...[...spreads.get(top.name)!].map((name) => depths.get(name) ?? 0));
+        depths.set(top.name, below + 1);
+        onPath.delete(top.name);
+        stack.pop();
+      } else if (spreads.has(next) && !depths.has(next) && !onPath.has(next)) {
+        onPath.add(next);
+        stack.push({ name: next, pending: [...spreads.get(next)!] });
+      }
+    }
+    deepest = Math.max(deepest, depths.get(start)!);
+  }
+  return deepest;
+}
+
+/**
+ * Checked once per distinct query, after parsing and before validation (whose rules recurse
+ * through fragments): the document came from the GraphQL parser (Mercurius would otherwise
+ * accept a JSON syntax tree of any shape), no string literal holds a NUL character, and
+ * fragments spread inside fragments at most `maxFragmentDepth` deep.
+ */
+export function documentProblem(document: DocumentNode, limits: Pick<GraphQLLimits, 'maxFragmentDepth'>): { field: string; problem: string } | null {
+  if (!(document.loc instanceof Location)) return { field: 'query', problem: 'must be a GraphQL document' };
+  let found: { field: string; problem: string } | null = null;
+  visit(document, {
+    StringValue(node, _key, parent, _path, ancestors) {
+      if (!node.value.includes('\u0000')) return undefined;
+      found = { field: argumentPath([...ancestors, ...(parent ? [parent] : [])]), problem: NUL_PROBLEM };
+      return BREAK;
+    },
+  });
+  if (found) return found;
+  const depth = fragmentDepth(document);
+  if (depth > limits.maxFragmentDepth) {
+    return { field: 'query', problem: `spreads fragments inside fragments ${depth} deep, over the limit of ${limits.maxFragmentDepth}` };
+  }
+  return null;
 }
 
 /** Rules that depend on the document alone, so Mercurius can cache their verdict per query. */

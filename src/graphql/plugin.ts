@@ -5,8 +5,9 @@ import type { Metrics } from '../metrics.js';
 import type { ServiceContext } from '../services/context.js';
 import type { GraphQLContext } from './context.js';
 import { formatGraphQLErrors } from './errors.js';
-import { ServiceError } from '../services/errors.js';
-import { costChecker, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
+import { fieldOf, graphQLDocumentProblem, inputShapeProblem } from '../domain/input-shape.js';
+import { badInput, ServiceError } from '../services/errors.js';
+import { costChecker, documentProblem, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
 import { createLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
 
@@ -17,6 +18,8 @@ export interface GraphQLOptions {
   services: ServiceContext;
   limits: GraphQLLimits;
   metrics: Metrics;
+  /** GET /graphql off, and no "Did you mean" suggestions that spell out the schema. */
+  production: boolean;
 }
 
 /**
@@ -25,8 +28,14 @@ export interface GraphQLOptions {
  */
 export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOptions): Promise<void> {
   const { limits, metrics } = options;
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url === '/graphql') await app.authenticate(request);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return;
+    // Queries in URLs end up in access logs and browser histories, and GET skips CORS preflight.
+    if (options.production && request.method === 'GET') {
+      reply.header('allow', 'POST');
+      throw Object.assign(new Error('GET /graphql is turned off in production: POST the query as JSON'), { statusCode: 405 });
+    }
+    await app.authenticate(request);
   });
   // Mercurius gives its route a response schema whose `data` is any object, which fastify's
   // schema serializer walks key by key; one native JSON.stringify writes the same bytes faster.
@@ -42,6 +51,13 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
     queryDepth: limits.maxDepth,
     allowBatchedQueries: false,
     validationRules: validationRules(limits),
+    graphql: {
+      // The parser stops at the first token over the limit, before building anything.
+      parseOptions: { maxTokens: limits.maxTokens },
+      // graphql-js takes hideSuggestions (Mercurius' types predate it); the error formatter
+      // strips the suggestions other steps (variable coercion) still add.
+      validateOptions: { hideSuggestions: options.production } as { maxErrors?: number },
+    },
     context: (request): Partial<GraphQLContext> => ({
       caller: request.caller!,
       services: options.services,
@@ -49,15 +65,30 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
       loaders: request.caller ? createLoaders(options.services, request.caller) : (undefined as never),
     }),
     errorFormatter: (execution, context) => {
-      const formatted = formatGraphQLErrors(execution, context);
+      const formatted = formatGraphQLErrors(execution, context, { hideSuggestions: options.production });
       for (const error of formatted.response.errors ?? []) {
         metrics.graphqlErrors.inc({ code: String((error as { extensions?: { code?: string } }).extensions?.code ?? 'INTERNAL') });
       }
       return formatted;
     },
   });
+  // Before Mercurius looks the query up in its cache of parsed documents: cheap, linear checks
+  // of the raw text, so an oversized or deeply nested document never reaches the parser.
+  app.graphql.addHook('preParsing', async (_schema, source) => {
+    const problem = graphQLDocumentProblem(source, { maxBytes: limits.maxBytes, maxDepth: limits.maxNesting });
+    if (problem) throw badInput('query', problem);
+  });
+  // Only for query text Mercurius has not parsed before: an accepted document is cached, so
+  // this runs once per distinct query.
+  app.graphql.addHook('preValidation', async (_schema, document) => {
+    const found = documentProblem(document, limits);
+    if (found) throw badInput(found.field, found.problem);
+  });
   const costProblem = costChecker(limits);
   app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+    // A JSON body was checked when it was parsed; variables in a GET query string were not.
+    const inVariables = inputShapeProblem(variables);
+    if (inVariables) throw badInput(fieldOf(inVariables, 'variables'), inVariables.problem);
     const operationName = (context.reply.request.body as { operationName?: string } | undefined)?.operationName;
     const tooCostly = costProblem(schema, document, variables as Record<string, unknown> | undefined, operationName);
     if (tooCostly) throw new ServiceError('BAD_USER_INPUT', tooCostly);

@@ -4,6 +4,7 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from 'pino';
+import { withoutInvisibleFormatting } from '../domain/display-name.js';
 import { outboxFileName, writeFileAtomically } from './eml-outbox.js';
 import { classifyOutboxError, classifySmtpError, shortDetail, type FailureClass, type SmtpFailure } from './smtp-errors.js';
 import { createSmtpPool } from './smtp-pool.js';
@@ -147,7 +148,9 @@ function invalid(field: string, detail: string): never {
 function checkedMailbox(field: string, value: MailAddress): { name: string; address: string } | string {
   const address = value.address.trim();
   if (address.length > MAILBOX_MAX_LENGTH || !MAILBOX.test(address)) invalid(field, 'is not a single valid email address');
-  const name = headerSafe(value.name);
+  // Names are cleaned of invisible direction and zero-width characters on input; rows stored
+  // before that are cleaned here too.
+  const name = headerSafe(withoutInvisibleFormatting(value.name));
   // An empty name would print as '"" <x@y>'; the bare address reads better.
   return name ? { name, address } : address;
 }

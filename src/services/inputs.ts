@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutInvisibleFormatting } from '../domain/display-name.js';
 import type { Channel, FollowUpStyle, Outcome } from '../domain/types.js';
 import {
   canonicalTimeZone,
@@ -25,6 +26,9 @@ function checked(problem: (value: string) => string | null) {
 }
 
 const line = (max: number) => checked((value) => singleLineProblem(value, max)).transform((value) => value.trim());
+// Names shown in From, To and Reply-To and in letters lose invisible direction and zero-width
+// characters first, so a name made only of them is refused as empty.
+const displayName = (max: number) => z.string().transform(withoutInvisibleFormatting).pipe(line(max));
 const email = checked(emailProblem);
 const phone = checked(phoneProblem);
 const timeZone = checked(timeZoneProblem).transform(canonicalTimeZone);
@@ -59,7 +63,7 @@ const followUpStyle = lowerEnum(FOLLOW_UP_STYLES);
 export const FIELD_SCHEMAS = { line, email, phone, timeZone, url, instant, channel, id };
 
 export const createCandidateSchema = z.strictObject({
-  name: line(LIMITS.name),
+  name: displayName(LIMITS.name),
   email,
   phone: phone.nullish(),
   timezone: timeZone.nullish(),
@@ -70,7 +74,7 @@ export const createCandidateSchema = z.strictObject({
 export type CreateCandidateInput = z.output<typeof createCandidateSchema>;
 
 export const updateCandidateSchema = z.strictObject({
-  name: line(LIMITS.name).optional(),
+  name: displayName(LIMITS.name).optional(),
   email: email.optional(),
   phone: phone.nullish(),
   timezone: timeZone.nullish(),
@@ -85,7 +89,7 @@ const topicList = z.array(line(LIMITS.topic)).max(LIMITS.topics, `must list at m
 const honorific = checked((value) => (/^\s*[\p{L}][\p{L}.]{0,14}\s*$/u.test(value) ? null : 'must be a short courtesy title such as "Dr." or "Ms."')).transform((value) => value.trim());
 
 const interviewerFields = {
-  name: line(LIMITS.name),
+  name: displayName(LIMITS.name),
   email: email.nullish(),
   phone: phone.nullish(),
   title: line(LIMITS.title).nullish(),
@@ -112,7 +116,7 @@ export const scheduleInterviewSchema = z
   .strictObject({
     candidateId: id,
     positionTitle: line(LIMITS.title),
-    companyName: line(LIMITS.name),
+    companyName: displayName(LIMITS.name),
     companyPreferredChannel: channel.nullish(),
     companyFollowUpStyle: followUpStyle.nullish(),
     companyTimezone: timeZone.nullish(),
@@ -181,7 +185,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
 export const recordReplySchema = z.strictObject({
   interviewId: id,
   fromEmail: email,
-  fromName: line(LIMITS.name).nullish(),
+  fromName: displayName(LIMITS.name).nullish(),
   receivedAt: instant.nullish(),
   raisesConcerns: z.boolean().nullish(),
 });

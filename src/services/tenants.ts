@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import { withoutInvisibleFormatting } from '../domain/display-name.js';
 import { DEFAULT_POLICY } from '../domain/policy-document.js';
+import { LIMITS, sendingAddressProblem, singleLineProblem } from '../domain/validation.js';
 import { insertAuditEvents } from '../db/audit-events.js';
 import { newId } from '../db/ids.js';
 import { insertPolicyVersion } from '../db/policies.js';
@@ -25,13 +27,18 @@ export async function createTenant(
   if (!SLUG_PATTERN.test(input.slug)) {
     throw badInput('slug', 'must be 1–63 lower-case letters, digits or hyphens, not starting or ending with a hyphen');
   }
+  // The name is part of every From display name ("Ada Lovelace via Acme Jobs").
+  const name = withoutInvisibleFormatting(input.name ?? input.slug).trim();
+  const nameProblem = singleLineProblem(name, LIMITS.name);
+  if (nameProblem) throw badInput('name', nameProblem);
+  const sendingAddress = checkedSendingAddress(input);
   return db.transaction().execute(async (trx) => {
     if (await findTenantBySlug(trx, input.slug)) throw conflict(`a tenant with slug ${input.slug} already exists`);
     const row = await insertTenant(trx, {
       tenant_id: newId(),
       slug: input.slug,
-      name: input.name ?? input.slug,
-      sending_address: input.sendingAddress ?? `${input.slug}@${input.mailDomain}`,
+      name,
+      sending_address: sendingAddress,
     });
     // Every tenant starts on the documented defaults as version 1 of its policy.
     await insertPolicyVersion(trx, { tenant_id: row.tenant_id, version: 1, document: DEFAULT_POLICY, created_by: 'system' });
@@ -40,6 +47,19 @@ export async function createTenant(
     ]);
     return toTenantView(row);
   });
+}
+
+/** The address given, or `<slug>@<mailDomain>`; either way one plain address. */
+function checkedSendingAddress(input: { slug: string; sendingAddress?: string; mailDomain: string }): string {
+  if (input.sendingAddress !== undefined) {
+    const problem = sendingAddressProblem(input.sendingAddress);
+    if (problem) throw badInput('sendingAddress', problem);
+    return input.sendingAddress.trim();
+  }
+  const address = `${input.slug}@${input.mailDomain}`;
+  const problem = sendingAddressProblem(address);
+  if (problem) throw badInput('mailDomain', `does not make a valid sending address (${address.slice(0, 80)} ${problem})`);
+  return address;
 }
 
 export async function getTenantBySlug(db: Kysely<Database>, slug: string): Promise<TenantView> {

@@ -6,6 +6,7 @@ import {
   multiLineProblem,
   parseInstant,
   phoneProblem,
+  sendingAddressProblem,
   singleLineProblem,
   timeZoneProblem,
 } from '../../src/domain/validation.js';
@@ -64,4 +65,20 @@ describe('field checks', () => {
     ['March 3, 2026', null],
     ['2026-02-30T10:00:00Z', null],
   ])('instant %s → %s', (value, iso) => expect(parseInstant(value)?.toISOString() ?? null).toBe(iso));
+
+  it.each([
+    ['followups@acme.example', null],
+    ['  followups@acme.example  ', null],
+    ['follow.ups+jobs@mail.acme.example', null],
+    ['a@acme.example, b@evil.example', 'must be one plain address such as followups@acme.example, without a display name, comment or list'],
+    ['a@acme.example;b@evil.example', 'must be one plain address such as followups@acme.example, without a display name, comment or list'],
+    ['Acme Jobs <followups@acme.example>', 'must be one plain address such as followups@acme.example, without a display name, comment or list'],
+    ['"Acme" followups@acme.example', 'must be one plain address such as followups@acme.example, without a display name, comment or list'],
+    ['followups@acme.example (Acme)', 'must be one plain address such as followups@acme.example, without a display name, comment or list'],
+    ['followups@acme.example\r\nBcc: victim@evil.example', 'must be one address without control characters or line breaks'],
+    ['followups@acme.example\u0000', 'must be one address without control characters or line breaks'],
+    ['followups@acme.example\u2028', 'must be one address without control characters or line breaks'],
+    ['followups', 'is not a valid email address'],
+    ['', 'is not a valid email address'],
+  ])('sending address %j → %s', (value, problem) => expect(sendingAddressProblem(value)).toBe(problem));
 });
