@@ -62,7 +62,8 @@ export async function createCandidate(ctx: ServiceContext, caller: Caller, rawIn
         action: 'candidate.created',
         entityType: 'candidate',
         entityId: row.id,
-        data: { created: auditSnapshot(row) },
+        // Field names only: audit data never holds personal values (they could not be erased).
+        data: { fields: Object.keys(auditSnapshot(row)).filter((key) => auditSnapshot(row)[key] != null).sort() },
       },
     ]);
     return toCandidateView(row);
@@ -100,7 +101,7 @@ export async function updateCandidate(ctx: ServiceContext, caller: Caller, id: s
     );
     if (Object.keys(diff).length > 0) {
       await insertAuditEvents(trx, caller.tenantId, [
-        { actor: caller.sub, action: 'candidate.updated', entityType: 'candidate', entityId: id, data: { changes: diff } },
+        { actor: caller.sub, action: 'candidate.updated', entityType: 'candidate', entityId: id, data: { changed: Object.keys(diff).sort() } },
       ]);
     }
     return toCandidateView(row);
@@ -112,7 +113,7 @@ export async function getCandidate(ctx: ServiceContext, caller: Caller, id: stri
   // A candidate token sees its own candidate only; another id answers as a missing one.
   const visible = isId(id) && (caller.candidateId === undefined || caller.candidateId === id);
   const [row] = visible ? await findCandidatesByIds(ctx.db, caller.tenantId, [id]) : [];
-  if (!row) throw notFound('candidate', id);
+  if (!row || row.erased_at) throw notFound('candidate', id);
   return toCandidateView(row);
 }
 

@@ -112,7 +112,7 @@ export async function scheduleInterview(ctx: ServiceContext, caller: Caller, raw
 
 async function storeInterview(trx: Kysely<Database>, caller: Caller, input: ScheduleInterviewInput, now: Date): Promise<ScheduledInterview> {
   const [candidate] = isId(input.candidateId) ? await findCandidatesByIds(trx, caller.tenantId, [input.candidateId]) : [];
-  if (!candidate) throw notFound('candidate', input.candidateId);
+  if (!candidate || candidate.erased_at) throw notFound('candidate', input.candidateId);
   const company = await upsertCompanyByName(trx, caller.tenantId, {
     name: input.companyName,
     preferredChannel: input.companyPreferredChannel,

@@ -35,7 +35,7 @@ export async function suppressAddress(
   return ctx.db.transaction().execute(async (trx) => {
     await insertSuppression(trx, { tenant_id: caller.tenantId, address, reason, detail: null });
     await insertAuditEvents(trx, caller.tenantId, [
-      { actor: caller.sub, action: 'suppression.added', entityType: 'suppression', entityId: caller.tenantId, data: { address, reason } },
+      { actor: caller.sub, action: 'suppression.added', entityType: 'suppression', entityId: caller.tenantId, data: { reason } },
     ]);
     return toView((await findSuppression(trx, caller.tenantId, address))!);
   });
@@ -50,7 +50,7 @@ export async function unsuppressAddress(ctx: ServiceContext, caller: Caller, raw
     if (!existing) throw notFound('suppressed address', address);
     await deleteSuppression(trx, caller.tenantId, address);
     await insertAuditEvents(trx, caller.tenantId, [
-      { actor: caller.sub, action: 'suppression.removed', entityType: 'suppression', entityId: caller.tenantId, data: { address, reason: existing.reason } },
+      { actor: caller.sub, action: 'suppression.removed', entityType: 'suppression', entityId: caller.tenantId, data: { reason: existing.reason } },
     ]);
     return toView(existing);
   });
