@@ -122,7 +122,7 @@ describe.each(testDatabaseKinds())('candidate tokens on %s', (kind) => {
     expect(a.message && b.message).toBeTruthy();
     const minted = await gql(app, tenant.token, `mutation ($id: ID!) { createCandidateToken(candidateId: $id, ttlSeconds: 900) { token expiresAt } }`, { id: a.candidate });
     tokenA = minted.data.createCandidateToken.token;
-  });
+  }, 120_000);
   afterAll(async () => {
     await app?.close();
     await database?.close();

@@ -87,7 +87,7 @@ describe.each(testDatabaseKinds())('erasure on %s', (kind) => {
       VALUES (${tenant.id}, '01a20000-0000-7000-8000-0000000a0d17', 'legacy', 'candidate.created', 'candidate', ${erin},
               ${JSON.stringify({ created: { name: ERIN.name, email: ERIN.email, phone: ERIN.phone } })}::jsonb)`.execute(database.db);
     expect((await findMentions(database.db, PERSONAL)).length).toBeGreaterThan(10);
-  });
+  }, 120_000);
   afterAll(async () => {
     await mailer?.close();
     await sink?.close();
