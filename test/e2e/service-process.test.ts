@@ -119,6 +119,8 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('the se
   it('the CLI mints candidate tokens, and disabling a tenant refuses its tokens while the API runs', async () => {
     const env = serviceEnv({ DATABASE_URL: database.url, JWT_SECRET: 'a-production-like-secret-for-tests' });
     const { token } = JSON.parse(runCli(['tenant', 'create', 'pg-switch'], env).stdout);
+    await service?.stop();
+    service = await startService(env, ['--mode=api']);
     const ids: string[] = [];
     for (const email of ['ada@example.com', 'bob@example.com']) {
       const created = await graphql(service!.url, token, `mutation ($email: EmailAddress!) { createCandidate(input: { name: "Someone", email: $email, consent: true }) { id } }`, { email });
