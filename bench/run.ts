@@ -1,4 +1,5 @@
 import { apiBenchmark } from './api.js';
+import { authBenchmark } from './auth.js';
 import { deliveryBenchmark } from './delivery.js';
 import { tickBenchmark } from './tick.js';
 
@@ -8,6 +9,7 @@ import { tickBenchmark } from './tick.js';
 const suites: Record<string, () => Promise<void>> = {
   delivery: deliveryBenchmark,
   api: apiBenchmark,
+  auth: authBenchmark,
   tick: tickBenchmark,
 };
 

@@ -41,8 +41,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE candidates ADD COLUMN erased_at timestamptz`.execute(db);
 
   // Audit events hold ids and the NAMES of changed fields from now on. Events written before
-  // held values (a candidate's name, email, phone at creation, and from/to of each change):
-  // those are rewritten here to the same shape with the field names only. The trigger is
+  // held values (a candidate's name, email, phone at creation, from/to of each change, and the
+  // address of a suppression): those are rewritten here to field names only, as new ones are. The trigger is
   // replaced first so that this scrub is the one change it lets through.
   await sql`
     CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -70,6 +70,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     UPDATE audit_events
     SET data = jsonb_build_object('changed', (SELECT coalesce(jsonb_agg(key ORDER BY key), '[]'::jsonb) FROM jsonb_object_keys(data -> 'changes') AS key))
     WHERE action = 'candidate.updated' AND data ? 'changes'`.execute(db);
+  await sql`
+    UPDATE audit_events SET data = data - 'address'
+    WHERE action IN ('suppression.added', 'suppression.removed') AND data ? 'address'`.execute(db);
   await sql`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`.execute(db);
 }
 

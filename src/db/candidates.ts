@@ -21,9 +21,9 @@ export async function updateCandidateRow(
     .executeTakeFirst();
 }
 
-/** Locks the row for the rest of the transaction: a read-modify-write never loses an update. */
+/** Locks the row for the rest of the transaction: a read-modify-write never loses an update. An erased candidate is gone. */
 export async function findCandidateForUpdate(db: Kysely<Database>, tenantId: string, id: string): Promise<CandidateRow | undefined> {
-  return db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+  return db.selectFrom('candidates').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).where('erased_at', 'is', null).forUpdate().executeTakeFirst();
 }
 
 /** With `columns`, rows carry only those columns. */
@@ -36,6 +36,8 @@ export async function findCandidatesByIds(db: Kysely<Database>, tenantId: string
 export interface CandidateListFilter {
   email?: string | undefined;
   consent?: boolean | undefined;
+  /** A candidate token's own candidate: the list holds that row at most. */
+  id?: string | undefined;
 }
 
 export async function listCandidates(
@@ -45,10 +47,11 @@ export async function listCandidates(
   filter: CandidateListFilter,
   columns?: readonly CandidateColumn[],
 ): Promise<CandidateRow[]> {
-  let query = db.selectFrom('candidates').where('tenant_id', '=', tenantId);
+  let query = db.selectFrom('candidates').where('tenant_id', '=', tenantId).where('erased_at', 'is', null);
   if (page.afterId) query = query.where('id', '>', page.afterId);
   if (filter.email !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['email']), '=', filter.email!.toLowerCase()));
   if (filter.consent !== undefined) query = query.where('consent', '=', filter.consent);
+  if (filter.id !== undefined) query = query.where('id', '=', filter.id);
   query = query.orderBy('id').limit(page.limit);
   return columns ? query.select(columns).execute() : query.selectAll().execute();
 }

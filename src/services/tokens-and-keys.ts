@@ -3,7 +3,7 @@ import { insertAuditEvents } from '../db/audit-events.js';
 import { findCandidatesByIds } from '../db/candidates.js';
 import { isId } from '../db/ids.js';
 import type { SigningKeyRow } from '../db/schema.js';
-import { deleteSigningKeyRow, insertRevokedToken, insertSigningKey, listSigningKeyRows, raiseTokensRevokedBefore } from '../db/token-access.js';
+import { deleteExpiredRevokedTokens, deleteSigningKeyRow, insertRevokedToken, insertSigningKey, listSigningKeyRows, raiseTokensRevokedBefore } from '../db/token-access.js';
 import { SERVER_KID_PREFIX } from '../security/jwt-keys.js';
 import { type Caller, CANDIDATE_SCOPES, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound, ServiceError } from './errors.js';
@@ -90,6 +90,8 @@ export async function revokeToken(ctx: ServiceContext, caller: Caller, jti: stri
   const security = securityOf(ctx);
   const now = new Date();
   await ctx.db.transaction().execute(async (trx) => {
+    // Ids of tokens that would have expired by now are of no more use to anyone.
+    await deleteExpiredRevokedTokens(trx, now);
     await insertRevokedToken(trx, { tenant_id: caller.tenantId, jti, revoked_at: now, expires_at: new Date(now.getTime() + (MAX_SERVER_TOKEN_SECONDS + 86_400) * 1000) });
     await insertAuditEvents(trx, caller.tenantId, [
       { actor: caller.sub, action: 'token.revoked', entityType: 'tenant', entityId: caller.tenantId, data: { jti } },

@@ -115,4 +115,38 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('the se
     expect(worker.output()).toContain('worker scheduled');
     expect(await worker.stop()).toBe(0);
   }, 60_000);
+
+  it('the CLI mints candidate tokens, and disabling a tenant refuses its tokens while the API runs', async () => {
+    const env = serviceEnv({ DATABASE_URL: database.url, JWT_SECRET: 'a-production-like-secret-for-tests' });
+    const { token } = JSON.parse(runCli(['tenant', 'create', 'pg-switch'], env).stdout);
+    await service?.stop();
+    service = await startService(env, ['--mode=api']);
+    const ids: string[] = [];
+    for (const email of ['ada@example.com', 'bob@example.com']) {
+      const created = await graphql(service!.url, token, `mutation ($email: EmailAddress!) { createCandidate(input: { name: "Someone", email: $email, consent: true }) { id } }`, { email });
+      ids.push(created.body.data.createCandidate.id);
+    }
+    const minted = runCli(['token', 'pg-switch', '--candidate', ids[0]!, '--expires-in', '1h'], env);
+    expect(minted.status, minted.stderr).toBe(0);
+    const { token: candidateToken, expiresAt } = JSON.parse(minted.stdout);
+    expect(new Date(expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(3_600_000);
+    const seen = await graphql(service!.url, candidateToken, `{ candidates { edges { node { id } } } }`);
+    expect(seen.body.data.candidates.edges).toEqual([{ node: { id: ids[0] } }]);
+    expect(runCli(['token', 'pg-switch', '--candidate', ids[0]!, '--expires-in', '25h'], env).stderr).toContain('24 hours');
+
+    /** Asks until the answer is `expected`, for at most the 5 s API.md allows. */
+    const answersWithin5s = async (expected: number) => {
+      const deadline = Date.now() + 5_000;
+      let status = 0;
+      while (Date.now() < deadline && (status = (await graphql(service!.url, token, `{ candidates { edges { cursor } } }`)).status) !== expected) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return status;
+    };
+    expect(await answersWithin5s(200)).toBe(200);
+    expect(JSON.parse(runCli(['tenant', 'disable', 'pg-switch'], env).stdout)).toMatchObject({ disabled: true });
+    expect(await answersWithin5s(401)).toBe(401);
+    expect(JSON.parse(runCli(['tenant', 'enable', 'pg-switch'], env).stdout)).toMatchObject({ disabled: false });
+    expect(await answersWithin5s(200)).toBe(200);
+  }, 120_000);
 });
