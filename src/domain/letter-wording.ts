@@ -66,7 +66,7 @@ const THANK_YOU: LetterWording = {
         when: (facts) => facts.topic,
         variants: [
           'I especially enjoyed our conversation about {{topic}}, which gave me a clearer sense of the work ahead.',
-          'Our discussion of {{topic}} stayed with me; it is exactly the kind of problem I like to work on.',
+          'Our discussion of {{topic}} stayed with me; it is exactly the kind of work I enjoy.',
           'I found our exchange on {{topic}} particularly interesting, and it has given me plenty to think about.',
           'Talking through {{topic}} with you was the part of the day I enjoyed most.',
           'What you shared about {{topic}} made the challenges of the role much more concrete.',
@@ -106,7 +106,7 @@ const THANK_YOU: LetterWording = {
           'I believe {{highlights}} would let me contribute from the start.',
           'I would bring {{highlights}} to the team, and I am keen to put that experience to work.',
           'With {{highlights}}, I am confident I could make a difference early on.',
-          'I see a close match between what the role needs and {{highlights}}.',
+          'I see a close match between what the role needs and what I bring: {{highlights}}.',
           'The role fits well with what I can offer: {{highlights}}.',
           'I hope my background, in particular {{highlights}}, came across as a good fit for the team.',
         ],
@@ -441,7 +441,7 @@ const KEEP_IN_TOUCH: LetterWording = {
         variants: [
           'I would be glad to stay in touch, and I hope our paths cross again if another suitable role opens up.',
           'I would welcome the chance to keep in touch, should another role come up that suits my background.',
-          'If a similar opening comes up in future, I would be delighted to be considered.',
+          'If a similar opening comes up in the future, I would be delighted to be considered.',
         ],
       },
       {
