@@ -1,6 +1,7 @@
 import { apiBenchmark } from './api.js';
 import { authBenchmark } from './auth.js';
 import { deliveryBenchmark } from './delivery.js';
+import { lintBenchmark } from './lint.js';
 import { tickBenchmark } from './tick.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<void>> = {
   api: apiBenchmark,
   auth: authBenchmark,
   tick: tickBenchmark,
+  lint: lintBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));

@@ -31,8 +31,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     created_at timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, message_id, hash)
   )`.execute(db);
-  // L12 looks up a letter's sentence hashes: one probe per hash, newest first.
-  await sql`CREATE INDEX message_sentences_by_hash ON message_sentences (tenant_id, hash, created_at)`.execute(db);
+  // L12 reads, once per worker batch, the recent letters to the batch's companies and addresses.
+  await sql`CREATE INDEX message_sentences_by_company ON message_sentences (tenant_id, company_id, created_at)`.execute(db);
+  await sql`CREATE INDEX message_sentences_by_address ON message_sentences (tenant_id, recipient_address, created_at)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -1,4 +1,4 @@
-// The content rules L1–L11 of POLICY.md, run on every rendered message before it may go.
+// The content rules L1–L12 of POLICY.md, run on every rendered message before it may go.
 // An `error` holds the message in `needs_review`; a `warning` is recorded and the message goes.
 // Pure: the dictionary arrives as an injected `SpellChecker`.
 
@@ -14,6 +14,7 @@ import {
 } from './message-text.js';
 import type { PersonName } from './message-text.js';
 import type { PolicyDocument } from './policy-document.js';
+import { findCannedMatch, letterHashes, type LetterIdentity, type SentLetterIndex } from './sentence-overlap.js';
 import type { Channel, InterviewFacts, InterviewerFacts, LintFinding, Recipient, RenderedMessage, StepKind } from './types.js';
 
 /** Whatever knows English words; the service builds one from a Hunspell dictionary. */
@@ -31,6 +32,8 @@ export interface LintInput {
   panelSiblings?: RenderedMessage[];
   policy: PolicyDocument;
   spell: SpellChecker;
+  /** L12: letters other candidates sent lately, and who this one is from and to. */
+  canned?: { index: SentLetterIndex; self: LetterIdentity; messageId?: string };
 }
 
 /** L1: most words a body may have. A call task is held to the check-in limit. */
@@ -72,6 +75,7 @@ export function lintMessage(input: LintInput): LintFinding[] {
     checkContactDetails,
     checkAsksNextSteps,
     checkPanelConsistency,
+    checkCanned,
   ];
   return checks.flatMap((check) => check(input));
 }
@@ -376,10 +380,12 @@ export function mentionsTopic(text: string, topic: string): boolean {
   return significant.every((word) => textWords.some((candidate) => sameWordFamily(word, candidate)));
 }
 
-function checkPersonalTopic({ kind, message, interview }: LintInput): LintFinding[] {
+function checkPersonalTopic({ kind, message, interview, recipient }: LintInput): LintFinding[] {
   // The call task is a note to the candidate; a personal line is for interviewers.
   if (kind === 'call_task') return [];
-  const topics = cleanTopics(interview.topics);
+  // What this person discussed counts as much as the interview's own notes.
+  const ownTopics = interview.interviewers.find((interviewer) => interviewer.id === recipient.interviewerId)?.topics ?? [];
+  const topics = cleanTopics([...ownTopics, ...interview.topics]);
   if (topics.length === 0) {
     return [{ rule: 'L5', level: 'warning', detail: 'no topics are recorded for this interview, so the message has no personal line' }];
   }
@@ -478,7 +484,10 @@ function collectAllowedWords({ interview, recipient }: LintInput): Set<string> {
     interview.company.name,
     interview.positionTitle,
     ...interview.topics,
-    ...interview.interviewers.flatMap((interviewer) => [interviewer.name, interviewer.title ?? '']),
+    // The debrief is the candidate's own words: names and terms in it are theirs to use.
+    interview.highlights ?? '',
+    interview.leftOut ?? '',
+    ...interview.interviewers.flatMap((interviewer) => [interviewer.name, interviewer.title ?? '', ...(interviewer.topics ?? [])]),
   ];
   const allowed = new Set<string>();
   for (const source of sources) {
@@ -684,4 +693,29 @@ function checkPanelConsistency({ kind, message, policy, panelSiblings, interview
       } satisfies LintFinding,
     ];
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// L12 not canned
+
+/** Channels that carry a letter; a text message is too short to compare this way. */
+const LETTER_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['email', 'linkedin', 'handwritten']);
+
+export function isLetterChannel(channel: Channel): boolean {
+  return LETTER_CHANNELS.has(channel);
+}
+
+function checkCanned({ channel, kind, message, canned }: LintInput): LintFinding[] {
+  if (!canned || kind === 'call_task' || !LETTER_CHANNELS.has(channel)) return [];
+  const match = findCannedMatch(canned.index, letterHashes(message.body), canned.self);
+  if (!match) return [];
+  return [
+    {
+      rule: 'L12',
+      level: 'error',
+      detail:
+        `shares ${match.shared} of its ${match.total} sentences with message ${match.messageId}, which another candidate sent ` +
+        `to the same address or company in the last 90 days${canned.messageId ? ` (this message: ${canned.messageId})` : ''}`,
+    },
+  ];
 }

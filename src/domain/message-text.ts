@@ -150,3 +150,46 @@ export function cleanTopics(topics: readonly string[]): string[] {
 export function phoneDigits(phone: string): string {
   return phone.replace(/\D/g, '');
 }
+
+/** Courtesy titles as written in a greeting, US style; British style drops the dot. */
+const HONORIFIC_SPELLING: Readonly<Record<string, string>> = {
+  mr: 'Mr.',
+  mrs: 'Mrs.',
+  ms: 'Ms.',
+  miss: 'Miss',
+  mx: 'Mx.',
+  dr: 'Dr.',
+  prof: 'Prof.',
+  professor: 'Professor',
+};
+
+/** Whether a word is a courtesy title we know ("Dr", "dr.", "Professor"). */
+export function isHonorific(word: string): boolean {
+  return HONORIFICS.has(bareToken(word));
+}
+
+/** The courtesy title a name starts with ("Dr. Kenji Watanabe" gives "Dr."), or null. */
+export function honorificInName(name: string): string | null {
+  const first = name.trim().split(/\s+/)[0] ?? '';
+  return name.trim().split(/\s+/).length > 1 && isHonorific(first) ? first : null;
+}
+
+/** A courtesy title written the locale's way: "Dr." in American English, "Dr" in British. */
+export function spellHonorific(honorific: string, locale: 'en-US' | 'en-GB'): string {
+  const known = HONORIFIC_SPELLING[bareToken(honorific)];
+  if (!known) return honorific.trim();
+  return locale === 'en-GB' ? known.replace(/\.$/, '') : known;
+}
+
+/**
+ * The name after "Dear": the first name (`first_name`), or the courtesy title and family name
+ * (`formal`: "Dr. Watanabe"), or the full name when no title is known.
+ */
+export function greetingName(name: string, honorific: string | null | undefined, style: 'first_name' | 'formal', locale: 'en-US' | 'en-GB'): string {
+  const person = splitPersonName(name);
+  if (style === 'first_name') return person.first || person.full;
+  const title = honorific?.trim() || honorificInName(name);
+  const family = person.familyNames[0];
+  if (title && family) return `${spellHonorific(title, locale)} ${family}`;
+  return person.core || person.full;
+}

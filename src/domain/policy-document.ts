@@ -37,6 +37,13 @@ export interface PolicyDocument {
   panelConsistency: 'personalized' | 'uniform';
   autoPlan: boolean;
   templates: Partial<Record<TemplateKey, TemplateOverride>>;
+  /** How letters greet ("Dear Kenji," or "Dear Dr. Watanabe,") and write dates. */
+  writing: WritingStyle;
+}
+
+export interface WritingStyle {
+  greeting: 'first_name' | 'formal';
+  locale: 'en-US' | 'en-GB';
 }
 
 export type TemplateKey = 'thankYou' | 'checkIn' | 'finalCheckIn' | 'callTask' | 'keepInTouch' | 'respondToConcerns';
@@ -66,6 +73,7 @@ export const DEFAULT_POLICY: PolicyDocument = {
   panelConsistency: 'personalized',
   autoPlan: true,
   templates: {},
+  writing: { greeting: 'first_name', locale: 'en-US' },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +238,13 @@ const policySchema = z.strictObject(
     panelConsistency: z.enum(['personalized', 'uniform'], { error: 'expected "personalized" or "uniform"' }),
     autoPlan: enabledSchema,
     templates: z.strictObject(templatesShape, { error: objectError }),
+    writing: z.strictObject(
+      {
+        greeting: z.enum(['first_name', 'formal'], { error: 'expected "first_name" or "formal"' }),
+        locale: z.enum(['en-US', 'en-GB'], { error: 'expected "en-US" or "en-GB"' }),
+      },
+      { error: objectError },
+    ),
   },
   { error: objectError },
 );

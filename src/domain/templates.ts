@@ -3,10 +3,12 @@
 // candidate). Every sentence here is our own; a tenant may replace the subject and/or body of
 // a kind with its own Mustache text, rendered against the same context.
 
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { DateTime } from 'luxon';
 import Mustache from 'mustache';
-import { cleanTopics, foldText, primaryContactOf, splitPersonName } from './message-text.js';
-import { POLICY_SECTION_BY_KIND, type TemplateKey, type TemplateOverride } from './policy-document.js';
+import { chooseVariant, LETTER_WORDINGS, type LetterWording, stableHash, type WordingChoice, type WordingFacts } from './letter-wording.js';
+import { cleanTopics, foldText, greetingName, honorificInName, primaryContactOf, splitPersonName } from './message-text.js';
+import { POLICY_SECTION_BY_KIND, type TemplateKey, type TemplateOverride, type WritingStyle } from './policy-document.js';
 import type { Channel, InterviewFacts, Recipient, RenderedMessage, StepKind } from './types.js';
 
 /**
@@ -25,18 +27,31 @@ export interface MessageContext {
     /** The lines under the closing ("Kind regards,"): the candidate's own, or name and contacts. */
     signature: string;
   };
-  recipient: { name: string; firstName: string; lastName: string; title: string };
+  recipient: { name: string; firstName: string; lastName: string; title: string; honorific: string };
+  /** The salutation line: "Dear Kenji," or, with greeting "formal", "Dear Dr. Watanabe,". */
+  greeting: string;
   /** The primary contact of the interview: whom a call task asks the candidate to call. */
   contact: { name: string; firstName: string; title: string; phone: string };
   company: { name: string };
   position: { title: string };
-  interview: { date: string };
+  /**
+   * The interview's day in its own zone (one date for the whole panel). `dateInSentence` is the
+   * same day followed by the comma American style puts after "Tuesday, December 8" when the
+   * sentence goes on; British style needs none.
+   */
+  interview: { date: string; dateInSentence: string };
   decision: { date: string };
   callBack: { date: string };
   /** The one topic for this recipient's personal line. */
   topic: string;
   /** Every topic of the interview as an English list: "a, b and c". */
   topics: string;
+  /** The debrief: what the candidate wants to stress (a noun phrase), what they left out, a link. */
+  highlights: string;
+  leftOut: string;
+  resourceUrl: string;
+  /** Which wording our letters take; not for templates. */
+  choice: WordingChoice;
 }
 
 /** The variable list for README.md and for tenants writing their own templates. */
@@ -55,13 +70,16 @@ export const TEMPLATE_VARIABLES: ReadonlyArray<{ name: string; description: stri
   { name: 'recipient.firstName', description: "the recipient's first name (a leading Dr./Ms./Mr. is skipped)" },
   { name: 'recipient.lastName', description: "the recipient's last name (empty for a one-word name)" },
   { name: 'recipient.title', description: "the recipient's job title (empty when unknown)" },
+  { name: 'recipient.honorific', description: 'the recipient\'s courtesy title, given or read from the name, e.g. "Dr." (empty when unknown)' },
+  { name: 'greeting', description: 'the salutation line per the policy\'s writing.greeting: "Dear Kenji," or "Dear Dr. Watanabe,"' },
   { name: 'contact.name', description: "the interview's primary contact: whom a call task asks the candidate to call" },
   { name: 'contact.firstName', description: "the primary contact's first name" },
   { name: 'contact.title', description: "the primary contact's job title (empty when unknown)" },
   { name: 'contact.phone', description: "the primary contact's phone number (empty when unknown)" },
   { name: 'company.name', description: "the employer's name" },
   { name: 'position.title', description: 'the title of the position interviewed for' },
-  { name: 'interview.date', description: 'the interview day in the recipient\'s time zone, e.g. "Tuesday, 3 March"' },
+  { name: 'interview.date', description: 'the interview day in the interview\'s own time zone, per writing.locale: "Tuesday, March 3" (en-US) or "Tuesday 3 March" (en-GB)' },
+  { name: 'interview.dateInSentence', description: 'the same, followed by a comma in en-US for a sentence that goes on: "on Tuesday, March 3, about"' },
   { name: 'decision.date', description: 'the day a decision was said to be expected, same format (empty when unknown)' },
   { name: 'callBack.date', description: 'the day the interviewer said they would call back, same format (empty when unknown)' },
   {
@@ -70,6 +88,9 @@ export const TEMPLATE_VARIABLES: ReadonlyArray<{ name: string; description: stri
       'one topic of the interview for the personal line: spread over the panel when there are several, the same for all with panelConsistency "uniform" (empty when there are none)',
   },
   { name: 'topics', description: 'every topic of the interview as a list, "a, b and c" (empty when there are none)' },
+  { name: 'highlights', description: 'what the candidate wants to reiterate, a noun phrase (empty when not given)' },
+  { name: 'leftOut', description: 'something the candidate did not mention in the interview (empty when not given)' },
+  { name: 'resourceUrl', description: 'an article or work sample worth sending (empty when not given)' },
   { name: 'kind', description: 'the step kind, e.g. thank_you' },
   { name: 'channel', description: 'the channel, e.g. email or sms' },
 ];
@@ -83,22 +104,30 @@ export interface MessageContextInput {
   channel: Channel;
   /** With `uniform`, every panel member's personal line uses the same (first) topic (L11). */
   panelConsistency?: 'personalized' | 'uniform';
+  /** Greeting and date style (policy `writing`); American first-name style when absent. */
+  writing?: WritingStyle;
+  /** Which wording to try: 0 first, then 1, 2 … when a letter is too close to another (L12). */
+  attempt?: number;
 }
 
-/** The day an instant falls on in `zone`, as "Tuesday, 3 March"; the interview's zone if `zone` is unknown to the time zone database. */
+const DEFAULT_WRITING: WritingStyle = { greeting: 'first_name', locale: 'en-US' };
+
+/** The day an instant falls on in `zone`, as "Tuesday, March 3" (en-US) or "Tuesday 3 March" (en-GB); the fallback zone if `zone` is unknown. */
 // A panel's messages all name the same few days: format each (instant, zone) once.
 const DATE_MEMO_LIMIT = 1_000;
 const dateMemo = new Map<string, string>();
 
-export function formatLongDate(instant: Date, zone: string, fallbackZone: string): string {
-  const key = `${instant.getTime()}|${zone}|${fallbackZone}`;
+const DATE_FORMATS: Readonly<Record<WritingStyle['locale'], string>> = { 'en-US': 'cccc, LLLL d', 'en-GB': 'cccc d LLLL' };
+
+export function formatLongDate(instant: Date, zone: string, fallbackZone: string, locale: WritingStyle['locale'] = 'en-US'): string {
+  const key = `${instant.getTime()}|${zone}|${fallbackZone}|${locale}`;
   const remembered = dateMemo.get(key);
   if (remembered !== undefined) return remembered;
   let formatted = '';
   for (const candidateZone of [zone, fallbackZone, 'UTC']) {
     const local = DateTime.fromJSDate(instant, { zone: candidateZone });
     if (local.isValid) {
-      formatted = local.setLocale('en-US').toFormat('cccc, d LLLL');
+      formatted = local.setLocale(locale).toFormat(DATE_FORMATS[locale]);
       break;
     }
   }
@@ -111,16 +140,6 @@ export function formatLongDate(instant: Date, zone: string, fallbackZone: string
 export function joinAsEnglishList(items: readonly string[]): string {
   if (items.length <= 1) return items[0] ?? '';
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
-}
-
-/** A stable small number from a string, so a recipient we cannot place on the panel still gets the same topic every time. */
-function stableHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const char of text) {
-    hash ^= char.codePointAt(0) ?? 0;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }
 
 /**
@@ -143,15 +162,56 @@ export function chooseTopic(input: {
   return topics[slot % topics.length] ?? '';
 }
 
+/** A phone number as a person writes it: "+1 415-555-0123" rather than +14155550123. */
+export function formatPhone(phone: string | null | undefined): string {
+  const trimmed = phone?.trim() ?? '';
+  if (trimmed.length === 0) return '';
+  return parsePhoneNumberFromString(trimmed)?.formatInternational() ?? trimmed;
+}
+
 function defaultSignature(candidate: InterviewFacts['candidate']): string {
-  return [candidate.name, candidate.email, candidate.phone, candidate.linkedinUrl]
+  return [candidate.name, candidate.email, formatPhone(candidate.phone), candidate.linkedinUrl]
     .map((line) => (line ?? '').trim())
     .filter((line) => line.length > 0)
     .join('\n');
 }
 
+/**
+ * The topics to talk about with one person, in the order their letters use them: what they
+ * discussed themselves first, then the interview's (spread over the panel, so the n-th member
+ * starts at the n-th topic; everyone from the first with `uniform`).
+ */
+export function topicsForPerson(interview: InterviewFacts, personId: string | null, personName: string, panelConsistency: 'personalized' | 'uniform'): string[] {
+  const person = interview.interviewers.find((interviewer) => interviewer.id === personId);
+  const shared = cleanTopics(interview.topics);
+  let start = 0;
+  if (panelConsistency === 'personalized' && shared.length > 0) {
+    const panelIndex = interview.interviewers.findIndex((interviewer) => interviewer.id === personId);
+    start = (panelIndex >= 0 ? panelIndex : stableHash(foldText(personName).toLowerCase())) % shared.length;
+  }
+  return cleanTopics([...(person?.topics ?? []), ...shared.slice(start), ...shared.slice(0, start)]);
+}
+
+/**
+ * Which topic a kind names, so no topic comes back with the same person: the thank-you takes
+ * the first, the check-in the next (unless it opens with the resource), the final check-in the
+ * one after that. Empty when none is left.
+ */
+function topicForKind(kind: StepKind, sequence: readonly string[], hasResource: boolean): string {
+  if (kind === 'check_in') return hasResource ? '' : (sequence[1] ?? '');
+  if (kind === 'final_check_in') return sequence[hasResource ? 1 : 2] ?? '';
+  return sequence[0] ?? '';
+}
+
+/** Free text placed inside one of our sentences: one line, without its closing punctuation. */
+function inlineText(text: string | null | undefined): string {
+  return (text ?? '').trim().replace(/\s+/g, ' ').replace(/[\s.!?;:,]+$/u, '');
+}
+
 export function messageContext(input: MessageContextInput): MessageContext {
   const { interview, recipient, kind } = input;
+  const writing = input.writing ?? DEFAULT_WRITING;
+  const panelConsistency = input.panelConsistency ?? 'personalized';
   const candidate = interview.candidate;
   const recipientName = splitPersonName(recipient.name);
   const recipientAsInterviewer = interview.interviewers.find((interviewer) => interviewer.id === recipient.interviewerId);
@@ -160,8 +220,13 @@ export function messageContext(input: MessageContextInput): MessageContext {
   const topics = cleanTopics(interview.topics);
   // The call task goes to the candidate; its talking point is the one the contact would have got.
   const topicPerson = kind === 'call_task' && recipient.interviewerId === null ? contact : recipientAsInterviewer;
-  const dateIn = (instant: Date | null): string =>
-    instant === null ? '' : formatLongDate(instant, input.zone, interview.timezone);
+  // One date for the whole panel: the interview's own day, in the interview's zone.
+  const dateOf = (instant: Date | null): string =>
+    instant === null ? '' : formatLongDate(instant, interview.timezone, interview.timezone, writing.locale);
+  const interviewDate = dateOf(interview.startsAt);
+  const resourceUrl = interview.resourceUrl?.trim() ?? '';
+  const honorific = recipientAsInterviewer?.honorific?.trim() || honorificInName(recipient.name) || '';
+  const sequence = topicsForPerson(interview, topicPerson?.id ?? recipient.interviewerId, topicPerson?.name ?? recipient.name, panelConsistency);
 
   return {
     kind,
@@ -170,7 +235,7 @@ export function messageContext(input: MessageContextInput): MessageContext {
       name: candidate.name.trim(),
       firstName: splitPersonName(candidate.name).first,
       email: candidate.email.trim(),
-      phone: candidate.phone?.trim() ?? '',
+      phone: formatPhone(candidate.phone),
       linkedinUrl: candidate.linkedinUrl?.trim() ?? '',
       signature: candidate.signature?.trim() || defaultSignature(candidate),
     },
@@ -179,26 +244,33 @@ export function messageContext(input: MessageContextInput): MessageContext {
       firstName: recipientName.first,
       lastName: recipientName.last,
       title: recipientAsInterviewer?.title?.trim() ?? '',
+      honorific,
     },
+    greeting: `Dear ${greetingName(recipient.name, honorific, writing.greeting, writing.locale)},`,
     contact: {
       name: contactName.full,
       firstName: contactName.first,
       title: contact?.title?.trim() ?? '',
-      phone: contact?.phone?.trim() ?? '',
+      phone: formatPhone(contact?.phone),
     },
     company: { name: interview.company.name.trim() },
     position: { title: interview.positionTitle.trim().replace(/\s+/g, ' ') },
-    interview: { date: dateIn(interview.startsAt) },
-    decision: { date: dateIn(interview.decisionExpectedBy) },
-    callBack: { date: dateIn(interview.callBackExpectedBy) },
-    topic: chooseTopic({
-      topics,
-      interview,
-      personId: topicPerson?.id ?? recipient.interviewerId,
-      personName: topicPerson?.name ?? recipient.name,
-      panelConsistency: input.panelConsistency ?? 'personalized',
-    }),
+    interview: { date: interviewDate, dateInSentence: writing.locale === 'en-US' && interviewDate.length > 0 ? `${interviewDate},` : interviewDate },
+    decision: { date: dateOf(interview.decisionExpectedBy) },
+    callBack: { date: dateOf(interview.callBackExpectedBy) },
+    topic: topicForKind(kind, sequence, resourceUrl.length > 0),
     topics: joinAsEnglishList(topics),
+    highlights: inlineText(interview.highlights),
+    leftOut: inlineText(interview.leftOut),
+    resourceUrl,
+    choice: {
+      candidateId: candidate.id,
+      panelIndex: interview.interviewers.findIndex((interviewer) => interviewer.id === recipient.interviewerId),
+      recipientKey: recipient.interviewerId ?? recipient.email ?? recipient.name,
+      kind,
+      uniform: panelConsistency === 'uniform',
+      attempt: input.attempt ?? 0,
+    },
   };
 }
 
@@ -207,100 +279,39 @@ interface MessageTemplate {
   body: string;
 }
 
-/** Full wording for email, LinkedIn, phone notes and handwritten cards; a short one for SMS. */
+/**
+ * A short wording for SMS; the call task (a note to the candidate) has a full one too. Letters
+ * to interviewers on the other channels are composed from the wordings in letter-wording.ts.
+ */
 interface KindTemplates {
-  full: MessageTemplate;
+  full?: MessageTemplate;
   sms: MessageTemplate;
 }
-
-const CLOSING = `Kind regards,
-{{candidate.signature}}`;
 
 const SMS_SIGN_OFF = '{{candidate.name}}, {{candidate.email}}';
 
 // Section tags stand on lines of their own so Mustache drops those lines when rendering.
-// The personal sentence is a paragraph of its own: L11 compares panel messages without it.
 export const BUILT_IN_TEMPLATES: Readonly<Record<StepKind, KindTemplates>> = {
   thank_you: {
-    full: {
-      subject: 'Thank you for the interview: {{position.title}}',
-      body: `Dear {{recipient.name}},
-
-Thank you for taking the time to speak with me on {{interview.date}}, about the {{position.title}} position at {{company.name}}.
-
-{{#topic}}
-I especially enjoyed our conversation about {{topic}}; it gave me a clearer sense of the work ahead.
-{{/topic}}
-{{^topic}}
-Hearing how the team works gave me a clearer sense of the role and of what matters at {{company.name}}.
-{{/topic}}
-
-Our discussion strengthened my interest in the role. I am confident my experience would let me contribute early on, and I am happy to provide anything else that would help as you consider your decision.
-
-Thank you again for your time and consideration.
-
-${CLOSING}`,
-    },
     sms: {
       subject: 'Thank you for the interview: {{position.title}}',
-      body: `Dear {{recipient.name}},
+      body: `{{greeting}}
 Thank you for the interview for the {{position.title}} position. {{#topic}}I enjoyed our talk about {{topic}} and{{/topic}}{{^topic}}I{{/topic}} remain very interested.
 ${SMS_SIGN_OFF}`,
     },
   },
   check_in: {
-    full: {
-      subject: 'Following up on the {{position.title}} interview',
-      body: `Dear {{recipient.name}},
-
-I hope you are well. I am following up on our conversation of {{interview.date}} about the {{position.title}} position at {{company.name}}.
-
-{{#topic}}
-I have kept thinking about our discussion of {{topic}}, and it has only added to my enthusiasm for the role.
-{{/topic}}
-{{^topic}}
-Since we spoke, my enthusiasm for the role and for the team at {{company.name}} has only grown.
-{{/topic}}
-
-{{#decision.date}}
-You mentioned that a decision was expected around {{decision.date}}, so I wanted to reaffirm my interest.
-{{/decision.date}}
-If any further information from me would be helpful, I would be glad to provide it.
-
-Thank you for your time.
-
-${CLOSING}`,
-    },
     sms: {
       subject: 'Following up on the {{position.title}} interview',
-      body: `Dear {{recipient.name}},
+      body: `{{greeting}}
 I am following up on my interview for the {{position.title}} position. {{#topic}}I keep thinking about our talk on {{topic}} and{{/topic}}{{^topic}}I{{/topic}} remain very interested.
 ${SMS_SIGN_OFF}`,
     },
   },
   final_check_in: {
-    full: {
-      subject: 'Next steps for the {{position.title}} position',
-      body: `Dear {{recipient.name}},
-
-I hope all is well. I am writing once more about the {{position.title}} position at {{company.name}}, for which I interviewed on {{interview.date}}. I remain very interested in the role.
-
-{{#topic}}
-Our conversation about {{topic}} has stayed with me, and I would be excited to contribute to that work.
-{{/topic}}
-{{^topic}}
-What I learned about the team has stayed with me, and I would be excited to contribute to its work.
-{{/topic}}
-
-Could you let me know what the next steps are and the expected timeline for a decision? I understand these processes take time, and I appreciate any update you are able to share.
-
-Thank you for your time and consideration.
-
-${CLOSING}`,
-    },
     sms: {
       subject: 'Next steps for the {{position.title}} position',
-      body: `Dear {{recipient.name}},
+      body: `{{greeting}}
 I remain very interested in the {{position.title}} position{{#topic}} and in our talk about {{topic}}{{/topic}}. Could you let me know the next steps and timeline?
 ${SMS_SIGN_OFF}`,
     },
@@ -332,55 +343,17 @@ The time {{contact.name}} gave for getting back to you about the {{position.titl
     },
   },
   keep_in_touch: {
-    full: {
-      subject: 'Staying in touch after the {{position.title}} interview',
-      body: `Dear {{recipient.name}},
-
-Thank you for letting me know your decision about the {{position.title}} position. Although I am disappointed, I am grateful for the time you and the team gave me and for everything I learned about {{company.name}}.
-
-{{#topic}}
-Our conversation about {{topic}} was a highlight of the process for me.
-{{/topic}}
-{{^topic}}
-Meeting the team was a highlight of the process for me.
-{{/topic}}
-
-I would be glad to stay in touch, and I hope our paths cross again if another suitable role opens up in the future.
-
-I wish you and the team every success.
-
-${CLOSING}`,
-    },
     sms: {
       subject: 'Staying in touch after the {{position.title}} interview',
-      body: `Dear {{recipient.name}},
+      body: `{{greeting}}
 Thank you for letting me know about the {{position.title}} position. {{#topic}}I valued our talk about {{topic}}, and{{/topic}}{{^topic}}I valued meeting you, and{{/topic}} I would be glad to stay in touch.
 ${SMS_SIGN_OFF}`,
     },
   },
   respond_to_concerns: {
-    full: {
-      subject: 'Following up on your questions about the {{position.title}} position',
-      body: `Dear {{recipient.name}},
-
-Thank you for your candid feedback on my application for the {{position.title}} position at {{company.name}}. I appreciate you sharing your concerns, and I would welcome the chance to address them.
-
-{{#topic}}
-Building on our discussion of {{topic}}, I can share concrete examples from my past work that speak to these points.
-{{/topic}}
-{{^topic}}
-I can share concrete examples from my past work that speak to these points.
-{{/topic}}
-
-I would be happy to answer in writing or in a short call at a time that suits you.
-
-Thank you again for your openness.
-
-${CLOSING}`,
-    },
     sms: {
       subject: 'Following up on your questions about the {{position.title}} position',
-      body: `Dear {{recipient.name}},
+      body: `{{greeting}}
 Thank you for your feedback on my {{position.title}} application. {{#topic}}Recalling our talk on {{topic}}, I{{/topic}}{{^topic}}I{{/topic}} would welcome a chance to address your concerns.
 ${SMS_SIGN_OFF}`,
     },
@@ -443,10 +416,55 @@ function renderPart(kind: StepKind, part: 'subject' | 'body', source: string, co
   }
 }
 
-/** The built-in template a step kind uses on a channel. */
+/** What a letter's slots may depend on, read from its context. */
+function wordingFactsOf(context: MessageContext): WordingFacts {
+  return {
+    topic: context.topic.length > 0,
+    role: context.recipient.title.length > 0,
+    highlights: context.highlights.length > 0,
+    leftOut: context.leftOut.length > 0,
+    resource: context.kind === 'check_in' && context.resourceUrl.length > 0,
+    decision: context.decision.date.length > 0,
+  };
+}
+
+function pick(choice: WordingChoice, slotId: string, variants: readonly string[]): string {
+  return variants[chooseVariant(choice, slotId, variants.length)] ?? variants[0] ?? '';
+}
+
+function renderOurs(text: string, context: MessageContext): string {
+  return builtInWriter.render(text, context, undefined, PLAIN_TEXT);
+}
+
+/**
+ * One of our letters: the greeting, paragraphs of the chosen wordings (a sentence per slot
+ * whose condition holds), the closing and the signature. Each wording is rendered on its own,
+ * so the parse cache holds the finite set of wordings, not every combination.
+ */
+function composeLetter(wording: LetterWording, context: MessageContext): string {
+  const facts = wordingFactsOf(context);
+  const paragraphs = wording.paragraphs
+    .map((slots) =>
+      slots
+        .filter((slot) => slot.when === undefined || slot.when(facts))
+        .map((slot) => renderOurs(pick(context.choice, slot.id, slot.variants), context).trim())
+        .filter((sentence) => sentence.length > 0)
+        .join(' '),
+    )
+    .filter((paragraph) => paragraph.length > 0);
+  const closing = pick(context.choice, 'closing', wording.closings);
+  return [context.greeting, ...paragraphs, `${closing}\n${context.candidate.signature}`].join('\n\n');
+}
+
+/** The wording a kind takes on a channel: composed letters, or a fixed template (SMS, the call task). */
+function letterWordingFor(kind: StepKind, channel: Channel): LetterWording | undefined {
+  return channel === 'sms' ? undefined : LETTER_WORDINGS[kind];
+}
+
+/** The built-in fixed template of a kind on a channel: SMS, and the call task's note. */
 export function builtInTemplate(kind: StepKind, channel: Channel): MessageTemplate {
   const templates = BUILT_IN_TEMPLATES[kind];
-  return channel === 'sms' ? templates.sms : templates.full;
+  return channel === 'sms' || !templates.full ? templates.sms : templates.full;
 }
 
 /**
@@ -455,10 +473,12 @@ export function builtInTemplate(kind: StepKind, channel: Channel): MessageTempla
  * become spaces. Throws `TemplateRenderError` for text that is not valid Mustache.
  */
 export function renderMessage(kind: StepKind, context: MessageContext, override?: TemplateOverride): RenderedMessage {
-  const ours = builtInTemplate(kind, context.channel);
+  const wording = letterWordingFor(kind, context.channel);
+  const ours = wording ? undefined : builtInTemplate(kind, context.channel);
   const subjectFromTenant = override?.subject !== undefined;
   const bodyFromTenant = override?.body !== undefined;
-  const subject = renderPart(kind, 'subject', override?.subject ?? ours.subject, context, subjectFromTenant);
-  const body = renderPart(kind, 'body', override?.body ?? ours.body, context, bodyFromTenant);
+  const ourSubject = wording ? pick(context.choice, 'subject', wording.subjects) : ours!.subject;
+  const subject = renderPart(kind, 'subject', override?.subject ?? ourSubject, context, subjectFromTenant);
+  const body = bodyFromTenant || !wording ? renderPart(kind, 'body', override?.body ?? ours!.body, context, bodyFromTenant) : tidyRenderedText(composeLetter(wording, context));
   return { subject: subject.replace(/\s*\n\s*/g, ' '), body };
 }

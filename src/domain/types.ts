@@ -50,6 +50,8 @@ export interface CandidateFacts {
 }
 
 export interface CompanyFacts {
+  /** The stored company's id (L12 compares letters to one company); absent in hand-made facts. */
+  id?: string;
   name: string;
   preferredChannel: Channel | null;
   followUpStyle: FollowUpStyle;

@@ -13,6 +13,7 @@ import {
   singleLineProblem,
   timeZoneProblem,
 } from '../domain/validation.js';
+import { isHonorific } from '../domain/message-text.js';
 import { badInput } from './errors.js';
 
 // Input schemas shared by GraphQL and REST: one set of rules, one set of messages. GraphQL's
@@ -86,7 +87,7 @@ export type UpdateCandidateInput = z.output<typeof updateCandidateSchema>;
 
 const topicList = z.array(line(LIMITS.topic)).max(LIMITS.topics, `must list at most ${LIMITS.topics} topics`);
 /** "Dr.", "Ms", "Prof.": a short courtesy title, written as the person writes it. */
-const honorific = checked((value) => (/^\s*[\p{L}][\p{L}.]{0,14}\s*$/u.test(value) ? null : 'must be a short courtesy title such as "Dr." or "Ms."')).transform((value) => value.trim());
+const honorific = checked((value) => (isHonorific(value.trim()) ? null : 'must be a courtesy title: Mr., Mrs., Ms., Miss, Mx., Dr., Prof. or Professor')).transform((value) => value.trim());
 
 const interviewerFields = {
   name: displayName(LIMITS.name),

@@ -31,6 +31,7 @@ export function interviewFactsFromRows(
     outcome: interview.outcome as Outcome | null,
     outcomeAt: interview.outcome_at,
     company: {
+      id: company.id,
       name: company.name,
       preferredChannel: company.preferred_channel as Channel | null,
       followUpStyle: company.follow_up_style as FollowUpStyle,

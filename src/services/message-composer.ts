@@ -1,11 +1,13 @@
 import type { FollowUpStepRow, MessageRow, NewMessage } from '../db/schema.js';
 import { newId } from '../db/ids.js';
 import { stepZone } from '../domain/evaluate.js';
-import { hasLintErrors, lintMessage, type SpellChecker } from '../domain/lint.js';
+import { hasLintErrors, isLetterChannel, lintMessage, type SpellChecker } from '../domain/lint.js';
+import { findCannedMatch, letterHashes, type LetterIdentity, sharedSentenceRatio } from '../domain/sentence-overlap.js';
 import { messageContext, renderMessage, TEMPLATE_KEY_BY_KIND, TemplateRenderError } from '../domain/templates.js';
 import type { Channel, LintFinding, RenderedMessage, StepKind } from '../domain/types.js';
 import type { PlanContext } from './plan-context.js';
 import { stepFactsOf } from './plan-context.js';
+import { letterIdentity, recordLetter } from './canned-letters.js';
 
 // Writes a step's message: the tenant's template or ours, threaded to what this recipient got
 // before, linted. The result is a message row ready to insert; nothing is stored here.
@@ -23,7 +25,10 @@ function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1) || 'afterview.localhost';
 }
 
-function render(context: PlanContext, step: FollowUpStepRow, channel: Channel): RenderedMessage {
+/** How many wordings the composer tries before L12 holds a letter for a person. */
+export const MAX_WORDING_ATTEMPTS = 8;
+
+function render(context: PlanContext, step: FollowUpStepRow, channel: Channel, attempt = 0): RenderedMessage {
   const facts = stepFactsOf(step);
   const zone = stepZone(facts, context.facts);
   const messageFacts = messageContext({
@@ -33,6 +38,8 @@ function render(context: PlanContext, step: FollowUpStepRow, channel: Channel): 
     zone,
     channel,
     panelConsistency: context.policy.panelConsistency,
+    writing: context.policy.writing,
+    attempt,
   });
   return renderMessage(facts.kind, messageFacts, context.policy.templates[TEMPLATE_KEY_BY_KIND[facts.kind]]);
 }
@@ -70,15 +77,46 @@ function panelSiblings(context: PlanContext, step: FollowUpStepRow): RenderedMes
     .filter((message): message is RenderedMessage => message !== null);
 }
 
+/**
+ * Our wording for a letter, trying other wordings when one is too close to a letter another
+ * candidate sent (L12) — without coming closer than half to this panel's other thank-yous.
+ * A tenant's own body is what it is: only its first rendering is tried. Falls back to the first
+ * wording, which lint then holds with its L12 finding.
+ */
+function renderDistinct(context: PlanContext, step: FollowUpStepRow, channel: Channel, self: LetterIdentity | null): RenderedMessage {
+  const first = render(context, step, channel, 0);
+  const tenantBody = context.policy.templates[TEMPLATE_KEY_BY_KIND[step.kind as StepKind]]?.body !== undefined;
+  if (!context.canned || !self || tenantBody || step.kind === 'call_task' || !isLetterChannel(channel)) return first;
+  if (!findCannedMatch(context.canned.index, letterHashes(first.body), self)) return first;
+  const siblings = step.kind === 'thank_you' && context.policy.panelConsistency !== 'uniform' ? panelLetters(context, step) : [];
+  for (let attempt = 1; attempt < MAX_WORDING_ATTEMPTS; attempt += 1) {
+    const candidate = render(context, step, channel, attempt);
+    if (findCannedMatch(context.canned.index, letterHashes(candidate.body), self)) continue;
+    if (siblings.some((sibling) => sharedSentenceRatio(candidate.body, sibling) > 0.5)) continue;
+    return candidate;
+  }
+  return first;
+}
+
+/** The bodies of this panel's other thank-yous: as written, or as they will be. */
+function panelLetters(context: PlanContext, step: FollowUpStepRow): string[] {
+  return context.steps
+    .filter((other) => other.kind === 'thank_you' && other.id !== step.id)
+    .map((other) => context.messages.find((message) => message.step_id === other.id)?.body ?? render(context, other, other.channel as Channel).body);
+}
+
 export function lintComposed(
   context: PlanContext,
   step: FollowUpStepRow,
   channel: Channel,
   message: RenderedMessage,
   spell: SpellChecker,
+  messageId?: string,
 ): LintFinding[] {
   const facts = stepFactsOf(step);
+  const self = letterIdentity(context, step.recipient_email);
   return lintMessage({
+    canned: context.canned && self ? { index: context.canned.index, self, messageId } : undefined,
     kind: facts.kind,
     channel,
     message,
@@ -99,8 +137,10 @@ export function composeStepMessage(
 ): ComposedMessage {
   let rendered: RenderedMessage;
   let findings: LintFinding[];
+  const id = newId();
+  const self = letterIdentity(context, step.recipient_email);
   try {
-    rendered = render(context, step, channel);
+    rendered = renderDistinct(context, step, channel, self);
     findings = [];
   } catch (error) {
     // A tenant's template that cannot render holds the message for a person, with the reason.
@@ -111,14 +151,18 @@ export function composeStepMessage(
 
   const previous = THREADED_KINDS.has(step.kind as StepKind) && channel === 'email' ? previousEmailTo(context, step) : undefined;
   if (previous) rendered = { ...rendered, subject: replySubject(previous.subject) };
-  if (findings.length === 0) findings = lintComposed(context, step, channel, rendered, spell);
+  if (findings.length === 0) findings = lintComposed(context, step, channel, rendered, spell, id);
+  const hasErrors = hasLintErrors(findings);
+  // A letter that may leave is recorded, so later letters of other candidates are compared with it.
+  if (!hasErrors && context.canned && self && step.kind !== 'call_task' && isLetterChannel(channel)) {
+    recordLetter(context.canned, context.tenant.tenant_id, id, self, rendered.body, now);
+  }
 
-  const id = newId();
   const { candidate } = context.facts;
   const toAddress = channel === 'email' ? step.recipient_email : channel === 'sms' || channel === 'phone' ? step.recipient_phone : (step.recipient_email ?? step.recipient_phone);
   return {
     findings,
-    hasErrors: hasLintErrors(findings),
+    hasErrors,
     row: {
       tenant_id: context.tenant.tenant_id,
       id,

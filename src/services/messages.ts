@@ -4,13 +4,14 @@ import { findStepForUpdate, lockPlans, updateStep } from '../db/follow-up-plans.
 import { isId } from '../db/ids.js';
 import { findMessageForUpdate, findMessagesByIds, findMessagesByStepIds, listMessages, updateMessage } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
-import { hasLintErrors } from '../domain/lint.js';
+import { hasLintErrors, isLetterChannel } from '../domain/lint.js';
 import type { Channel, LintFinding, StepKind } from '../domain/types.js';
 import { multiLineProblem, singleLineProblem } from '../domain/validation.js';
 import { requireOwnRow } from './candidate-scope.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound, ServiceError } from './errors.js';
 import { settlePlans } from './follow-up-plans.js';
+import { attachCannedLetters, forgetLetter, letterIdentity, recordLetter } from './canned-letters.js';
 import { lintComposed } from './message-composer.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
 import { loadPlanContext } from './plan-context.js';
@@ -90,7 +91,9 @@ export async function approveMessage(
       const subject = edit.subject?.trim() || message.subject;
       const body = edit.body ?? message.body;
       const edited = subject !== message.subject || body !== message.body;
-      const findings = edited ? lintComposed(context, step, message.channel as Channel, { subject, body }, ctx.spell) : message.lint_findings;
+      // An edit is compared with other candidates' letters too (L12), and replaces what was recorded.
+      if (edited) await attachCannedLetters(trx, caller.tenantId, [context], now);
+      const findings = edited ? lintComposed(context, step, message.channel as Channel, { subject, body }, ctx.spell, id) : message.lint_findings;
       if (hasLintErrors(findings as LintFinding[])) {
         const errors = (findings as LintFinding[]).filter((finding) => finding.level === 'error');
         throw new ServiceError(
@@ -100,6 +103,11 @@ export async function approveMessage(
         );
       }
       const approvedMessage = await updateMessage(trx, caller.tenantId, id, { subject, body, lint_findings: JSON.stringify(findings) }, now);
+      const self = letterIdentity(context, step.recipient_email);
+      if (edited && context.canned && self && isLetterChannel(message.channel as Channel) && step.kind !== 'call_task') {
+        await forgetLetter(trx, caller.tenantId, id);
+        recordLetter(context.canned, caller.tenantId, id, self, body, now);
+      }
       const approvedStep = await updateStep(trx, caller.tenantId, step.id, { approved: true, status: 'scheduled' }, now);
       context.messages = context.messages.map((other) => (other.id === id ? approvedMessage : other));
       context.steps = context.steps.map((other) => (other.id === step.id ? approvedStep : other));
@@ -127,6 +135,7 @@ export async function discardMessage(ctx: ServiceContext, caller: Caller, id: st
     const message = await lockMessageAndPlan(trx, caller.tenantId, id);
     if (message.status !== 'held') throw conflict(`message ${id} is ${message.status}; only a held message can be discarded`);
     const discarded = await updateMessage(trx, caller.tenantId, id, { status: 'discarded' }, now);
+    await forgetLetter(trx, caller.tenantId, id);
     await updateStep(trx, caller.tenantId, message.step_id, { status: 'cancelled', reason: 'discarded' }, now);
     const context = (await loadPlanContext(trx, caller.tenantId, message.plan_id))!;
     const settled = await settlePlans(trx, caller.tenantId, [context.plan], caller.sub, now);

@@ -12,6 +12,7 @@ import type { PolicyDocument } from '../domain/policy-document.js';
 import type { Channel, EvaluationFacts, InterviewFacts, PlanStatus, StepFacts, StepKind } from '../domain/types.js';
 import { PENDING_STATUSES, recipientOfStep, sentRecords, type StepStatus, toReplyRecord } from './follow-up-plans.js';
 import { interviewFactsFromRows } from './interview-facts.js';
+import type { CannedLetters } from './canned-letters.js';
 import { loadPolicy } from './policies.js';
 
 /**
@@ -28,6 +29,8 @@ export interface PlanContext {
   replies: ReplyRow[];
   /** Suppressed addresses (lower-cased) among this plan's recipients. */
   suppressed: ReadonlySet<string>;
+  /** Recent letters of other candidates (L12), where a use-case checks it; the composer extends it. */
+  canned?: CannedLetters;
 }
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {

@@ -3,6 +3,7 @@ import { insertAuditEvents } from '../db/audit-events.js';
 import { findCurrentPolicy, insertPolicyVersion } from '../db/policies.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_POLICY, parsePolicyDocument, type PolicyDocument, resolvePolicyPatch, type TemplateKey } from '../domain/policy-document.js';
+import { templateProblem } from '../domain/template-check.js';
 import { templateSyntaxProblem } from '../domain/templates.js';
 import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, ServiceError } from './errors.js';
@@ -48,6 +49,11 @@ export async function updatePolicy(ctx: ServiceContext, caller: Caller, patch: u
         const problem = template[part] === undefined ? null : templateSyntaxProblem(template[part]!);
         if (problem) throw badInput(`templates.${key}.${part}`, problem);
       }
+    }
+    // Rendered against a sample interview, a template must not break a rule it alone decides.
+    const broken = templateProblem(resolved.document);
+    if (broken) {
+      throw badInput(`templates.${broken.key}`, `breaks ${broken.findings.map((finding) => `${finding.rule} (${finding.detail})`).join('; ')} when rendered for a sample interview`);
     }
     let stored;
     try {

@@ -6,9 +6,10 @@ import type { Database, FollowUpStepRow, MessageRow, NewMessage } from '../db/sc
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { isPartnerDelivered } from '../domain/channel.js';
 import { evaluate } from '../domain/evaluate.js';
-import type { SpellChecker } from '../domain/lint.js';
+import { isLetterChannel, type SpellChecker } from '../domain/lint.js';
 import type { Channel, Decision, RuleResult } from '../domain/types.js';
 import { cancelPlanSteps, settlePlans } from './follow-up-plans.js';
+import { attachCannedLetters, flushCannedLetters } from './canned-letters.js';
 import { composeStepMessage } from './message-composer.js';
 import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf } from './plan-context.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
@@ -242,6 +243,7 @@ export async function evaluateStepNow(
   effects.audit.unshift(...extraAudit);
   applyToContext(context, effects);
   await flushEffects(trx, context.tenant.tenant_id, new Map([[context.plan.id, context]]), new Map([[context.plan.id, [effects]]]), now, actor);
+  await flushCannedLetters(trx, context.canned);
   return decision;
 }
 
@@ -275,6 +277,10 @@ export async function evaluateDueSteps(
       const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
       const locked = new Set((await lockPlans(trx, tenantId, planIds, { skipLocked: true })).map((plan) => plan.id));
       const contexts = await loadPlanContexts(trx, tenantId, [...locked]);
+      // L12: one read of the recent letters to these companies and people, for the whole batch.
+      const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
+        ? await attachCannedLetters(trx, tenantId, contexts.values(), now)
+        : undefined;
       const effectsByPlan = new Map<string, StepEffects[]>();
       for (const step of claimedSteps) {
         const context = contexts.get(step.plan_id);
@@ -295,6 +301,7 @@ export async function evaluateDueSteps(
         effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
       }
       await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
+      await flushCannedLetters(trx, canned);
     }
     return { claimed: steps.length, evaluated };
   });

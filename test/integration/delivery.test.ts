@@ -99,7 +99,8 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
       expect(mail.headers.get('from')).toMatchObject({ value: [{ name: `Ada Lovelace via ${tenant.slug}`, address: `${tenant.slug}@afterview.test` }] });
       expect(mail.headers.get('reply-to')).toMatchObject({ value: [{ name: 'Ada Lovelace', address: 'ada@example.com' }] });
       expect(mail.subject).toContain('Senior Data Engineer');
-      expect(mail.text).toContain(`Dear ${name},`);
+      // Our letters greet by first name (policy writing.greeting "first_name").
+      expect(mail.text).toContain(`Dear ${name.split(' ')[0]},`);
       expect(mail.text).toContain('ada@example.com');
       expect(mail.text).not.toContain(name === 'Grace Hopper' ? 'Alan Turing' : 'Grace Hopper');
     }
@@ -184,7 +185,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     );
     const step = reply.data.recordReply.respondToConcernsStep;
     expect(step).toMatchObject({ kind: 'RESPOND_TO_CONCERNS', status: 'AWAITING_APPROVAL', recipient: { name: 'Alan Turing' }, message: { status: 'HELD' } });
-    expect(step.message.body).toContain('Dear Alan Turing');
+    expect(step.message.body).toContain('Dear Alan,');
   });
 
   it('S3 an offer stops the check-ins but the thank-you not yet sent still goes', async () => {
@@ -305,7 +306,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     expect(pushy.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
     expect(pushy.errors?.[0]?.message).toContain('L6');
 
-    const edited = `${grace.message.body.replace('Thank you for taking the time', 'Many thanks for taking the time')}`;
+    const edited = grace.message.body.replace('Dear Grace,\n\n', 'Dear Grace,\n\nMany thanks for taking the time to meet. ');
     const approved = await gql(app, tenant.token, `mutation ($id: ID!, $body: String) { approveMessage(id: $id, body: $body) { status body } }`, {
       id: grace.message.id,
       body: edited,
@@ -314,7 +315,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     expect(approved.data.approveMessage).toEqual({ status: 'QUEUED', body: edited });
     await runWorker();
     const [mail] = await sink.waitForMessages(1);
-    expect(mail!.text).toContain('Many thanks for taking the time');
+    expect(mail!.text).toContain('Many thanks for taking the time to meet.');
 
     const discarded = await gql(app, tenant.token, `mutation ($id: ID!) { discardMessage(id: $id) { status } }`, { id: alan.message.id });
     expect(discarded.data.discardMessage.status).toBe('DISCARDED');

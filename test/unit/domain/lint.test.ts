@@ -10,6 +10,7 @@ import {
   WORD_LIMITS,
 } from '../../../src/domain/lint.js';
 import type { LintInput } from '../../../src/domain/lint.js';
+import { addToIndex, letterSentences, type SentLetter, type SentLetterIndex, sentenceHash } from '../../../src/domain/sentence-overlap.js';
 import { messageContext, renderMessage } from '../../../src/domain/templates.js';
 import type { InterviewFacts, LintFinding, RuleId, StepKind } from '../../../src/domain/types.js';
 import { createEnglishSpellChecker } from '../../../src/services/spell-checker.js';
@@ -453,5 +454,38 @@ describe('L11 uniform panel thank-yous differ only in greeting and personal line
       const findings = lintMessage(lintInput({ interview: panel, recipient, message, policy: uniform, panelSiblings: siblings }));
       expect(findings).toEqual([]);
     }
+  });
+});
+
+describe('L12 not canned', () => {
+  // GOOD_BODY has three sentences between greeting and signature.
+  const [first, second, third] = letterSentences(GOOD_BODY);
+  const prior = (sentences: string[], letter: Partial<SentLetter> = {}): SentLetterIndex => {
+    const index: SentLetterIndex = new Map();
+    addToIndex(index, sentences.map(sentenceHash), { messageId: 'prior-message', candidateId: 'someone-else', companyId: 'company-1', address: 'grace@employer.example', sentenceCount: 3, ...letter });
+    return index;
+  };
+  const self = { candidateId: 'cand-1', companyId: 'company-1', address: 'int-grace@employer.example' };
+
+  it.each([
+    { name: 'all three sentences, same company', sentences: [first!, second!, third!], letter: {}, self, held: true },
+    { name: 'two of three, same company', sentences: [first!, second!], letter: {}, self, held: true },
+    { name: 'one of three (at most half), same company', sentences: [first!], letter: {}, self, held: false },
+    { name: 'all three, another company but the same address', sentences: [first!, second!, third!], letter: { companyId: 'company-2', address: 'int-grace@employer.example' }, self, held: true },
+    { name: 'all three, another company and address', sentences: [first!, second!, third!], letter: { companyId: 'company-2' }, self, held: false },
+    { name: 'all three, by the same candidate', sentences: [first!, second!, third!], letter: { candidateId: 'cand-1' }, self, held: false },
+  ])('$name: held $held', ({ sentences, letter, self: identity, held }) => {
+    const findings = findingsOf('L12', lintInput({ canned: { index: prior(sentences, letter), self: identity, messageId: 'this-message' } }));
+    if (!held) return expect(findings).toEqual([]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'L12', level: 'error' });
+    expect(findings[0]!.detail).toContain('prior-message');
+    expect(findings[0]!.detail).toContain('this-message');
+  });
+
+  it('is not checked without the index, nor for a text message', () => {
+    const index = prior([first!, second!, third!]);
+    expect(findingsOf('L12', lintInput())).toEqual([]);
+    expect(findingsOf('L12', lintInput({ channel: 'sms', canned: { index, self } }))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countWords, lintMessage } from '../../../src/domain/lint.js';
+import { LETTER_WORDINGS } from '../../../src/domain/letter-wording.js';
+import { asksAboutNextSteps, countWords, lintMessage } from '../../../src/domain/lint.js';
 import { splitPersonName } from '../../../src/domain/message-text.js';
 import {
   BUILT_IN_TEMPLATES,
@@ -42,22 +43,24 @@ function renderAndLint(kind: StepKind, channel: Channel, interview: InterviewFac
 /** What every built-in rendering must satisfy, whatever the inputs. */
 function expectWellFormed({ kind, channel, interview, interviewerIndex, context, message, findings }: Rendering): void {
   const hasTopics = interview.topics.some((topic) => topic.trim().length > 0);
-  // The only finding our own text may draw: L5 when the interview has no topics to mention.
-  const unexpected = findings.filter((finding) => !(finding.rule === 'L5' && !hasTopics));
+  // The only finding our own text may draw: L5 when there is no topic left to mention (none
+  // recorded, or a check-in whose topics were all used with this person already).
+  const unexpected = findings.filter((finding) => !(finding.rule === 'L5' && (!hasTopics || context.topic === '')));
   expect(unexpected, `${kind}/${channel}:\n${message.subject}\n${message.body}`).toEqual([]);
 
   expect(message.subject.toLowerCase()).toContain(context.position.title.toLowerCase());
   const firstLine = message.body.split('\n')[0] ?? '';
   expect(firstLine).toMatch(/^(Dear|Hello) .+,$/);
   if (kind !== 'call_task') {
-    expect(firstLine).toBe(`Dear ${context.recipient.name},`);
+    expect(firstLine).toBe(context.greeting);
+    expect(firstLine).toBe(`Dear ${context.recipient.firstName},`);
     expect(message.body).toContain(interview.candidate.email);
   }
   for (const [index, other] of interview.interviewers.entries()) {
     const mayBeNamed = kind === 'call_task' ? other.isPrimaryContact || index === 0 : index === interviewerIndex;
     if (!mayBeNamed) expect(message.body).not.toContain(other.name);
   }
-  if (hasTopics && kind !== 'call_task') expect(message.body).toContain(context.topic);
+  if (hasTopics && kind !== 'call_task' && context.topic !== '') expect(message.body).toContain(context.topic);
   if (channel === 'sms') expect(message.body.length).toBeLessThanOrEqual(320);
   const words = countWords(message.body);
   expect(words).toBeLessThanOrEqual(kind === 'thank_you' ? 140 : 130);
@@ -80,23 +83,23 @@ describe('messageContext', () => {
 
   it('names the people, company and position', () => {
     const context = contextFor(0);
-    expect(context.recipient).toEqual({ name: 'Dr. Grace Hopper', firstName: 'Grace', lastName: 'Hopper', title: 'Engineering Manager' });
+    expect(context.recipient).toEqual({ name: 'Dr. Grace Hopper', firstName: 'Grace', lastName: 'Hopper', title: 'Engineering Manager', honorific: 'Dr.' });
+    expect(context.greeting).toBe('Dear Grace,');
     expect(context.candidate).toMatchObject({ name: 'Ana María Núñez', firstName: 'Ana', email: 'ana.nunez@example.com' });
     expect(context.contact).toEqual({ name: 'Dr. Grace Hopper', firstName: 'Grace', title: 'Engineering Manager', phone: '+1 212 555 0199' });
     expect(context.company.name).toBe('Northwind Analytics');
     expect(context.position.title).toBe('Senior Data Engineer');
   });
 
-  it.each([
-    { zone: 'America/New_York', date: 'Tuesday, 3 March' },
-    { zone: 'Asia/Tokyo', date: 'Wednesday, 4 March' },
-    { zone: 'Not/AZone', date: 'Tuesday, 3 March' },
-  ])('writes the interview day as the recipient sees it in $zone', ({ zone, date }) => {
-    expect(contextFor(1, zone).interview.date).toBe(date);
+  // One date for the whole panel: the interview's own day (23:30Z is 18:30 in New York), even
+  // for a recipient in Tokyo, where it is already Wednesday.
+  it.each(['America/New_York', 'Asia/Tokyo', 'Not/AZone'])('writes the interview day in the interview\'s zone for a recipient in %s', (zone) => {
+    expect(contextFor(1, zone).interview.date).toBe('Tuesday, March 3');
+    expect(contextFor(1, zone).interview.dateInSentence).toBe('Tuesday, March 3,');
   });
 
   it('gives the decision date when known, and empty when not', () => {
-    expect(contextFor(0).decision.date).toBe('Tuesday, 17 March');
+    expect(contextFor(0).decision.date).toBe('Tuesday, March 17');
     const noDecision = messageContext({
       kind: 'check_in',
       recipient: recipientFor(interview, 'check_in'),
@@ -148,7 +151,7 @@ describe('messageContext', () => {
 
   it('builds the signature from the contact details it has', () => {
     expect(contextFor(0).candidate.signature).toBe(
-      'Ana María Núñez\nana.nunez@example.com\n+1 (415) 555-0134\nhttps://www.linkedin.com/in/ana-nunez',
+      'Ana María Núñez\nana.nunez@example.com\n+1 415 555 0134\nhttps://www.linkedin.com/in/ana-nunez',
     );
     const bare = { ...interview, candidate: { ...interview.candidate, phone: null, linkedinUrl: null } };
     const context = messageContext({ kind: 'thank_you', recipient: recipientFor(bare, 'thank_you'), interview: bare, zone: 'UTC', channel: 'email' });
@@ -167,7 +170,9 @@ describe('messageContext', () => {
       Object.entries(value).flatMap(([key, inner]) =>
         typeof inner === 'object' && inner !== null ? leaves(inner as object, `${prefix}${key}.`) : [`${prefix}${key}`],
       );
-    expect(TEMPLATE_VARIABLES.map((variable) => variable.name).sort()).toEqual(leaves(contextFor(0)).sort());
+    // `choice` steers which of our wordings a letter takes; it is not for templates.
+    const { choice: _choice, ...documented } = contextFor(0);
+    expect(TEMPLATE_VARIABLES.map((variable) => variable.name).sort()).toEqual(leaves(documented).sort());
   });
 });
 
@@ -183,8 +188,9 @@ describe('helpers', () => {
 
   it('formats a day in a zone, falling back when the zone is unknown', () => {
     const instant = new Date('2026-12-31T23:00:00Z');
-    expect(formatLongDate(instant, 'Europe/Berlin', 'UTC')).toBe('Friday, 1 January');
-    expect(formatLongDate(instant, 'Nowhere/Land', 'America/Chicago')).toBe('Thursday, 31 December');
+    expect(formatLongDate(instant, 'Europe/Berlin', 'UTC')).toBe('Friday, January 1');
+    expect(formatLongDate(instant, 'Nowhere/Land', 'America/Chicago')).toBe('Thursday, December 31');
+    expect(formatLongDate(instant, 'Europe/Berlin', 'UTC', 'en-GB')).toBe('Friday 1 January');
   });
 
   it.each([
@@ -259,7 +265,9 @@ describe('built-in templates', () => {
       ),
       { numRuns: 300 },
     );
-  });
+    // 300 letters linted in full (spelling included) take a few seconds on a quiet machine; the
+    // limit leaves room for a machine shared with other work. It is not a timing assertion.
+  }, 120_000);
 
   it('keeps a thank-you short: between 80 and 140 words by email', () => {
     for (const testCase of cases) {
@@ -272,7 +280,7 @@ describe('built-in templates', () => {
   it('writes values as they are, without HTML escaping', () => {
     const { message } = renderAndLint('thank_you', 'email', accented, 1);
     expect(message.body).toContain('Müller & Söhne GmbH');
-    expect(message.body).toContain("Dear D'Andre Østergaard,");
+    expect(message.body).toContain("Dear D'Andre,");
     expect(message.body).not.toMatch(/&amp;|&#39;|&#x27;/);
   });
 
@@ -283,8 +291,8 @@ describe('built-in templates', () => {
   });
 
   it('asks about next steps in the final check-in, and mentions the decision date in the check-in', () => {
-    expect(renderAndLint('final_check_in', 'email', accented).message.body).toMatch(/next steps.*timeline.*\?/);
-    expect(renderAndLint('check_in', 'email', accented).message.body).toContain('Friday, 20 March');
+    expect(asksAboutNextSteps(renderAndLint('final_check_in', 'email', accented).message.body)).toBe(true);
+    expect(renderAndLint('check_in', 'email', accented).message.body).toContain('Friday, March 20');
   });
 
   it('reminds the candidate whom to call, about what, and on which number', () => {
@@ -294,7 +302,7 @@ describe('built-in templates', () => {
     expect(withPhone.body).toContain('Phone: +1 212 555 0199');
     const withoutPhone = renderAndLint('call_task', 'email', accented).message;
     expect(withoutPhone.body).toContain('We do not have a phone number for Jean-Luc Dubois');
-    expect(withoutPhone.body).toContain('by Friday, 6 March');
+    expect(withoutPhone.body).toContain('by Friday, March 6');
   });
 
   it('threads a check-in under the thank-you subject without breaking L2', () => {
@@ -309,24 +317,28 @@ describe('built-in templates', () => {
 
   it('uses only dictionary words of its own', () => {
     const ownWords = new Set<string>();
-    for (const templates of Object.values(BUILT_IN_TEMPLATES)) {
-      for (const template of [templates.full, templates.sms]) {
-        const text = `${template.subject}\n${template.body}`.replace(/\{\{[^}]*\}\}/g, ' ');
-        for (const word of text.match(/[A-Za-z]+(?:'[A-Za-z]+)*/g) ?? []) ownWords.add(word);
-      }
+    for (const text of ourTexts()) {
+      for (const word of text.replace(/\{\{[^}]*\}\}/g, ' ').match(/[A-Za-z]+(?:'[A-Za-z]+)*/g) ?? []) ownWords.add(word);
     }
     expect(ownWords.size).toBeGreaterThan(100);
     expect([...ownWords].filter((word) => !spell.correct(word))).toEqual([]);
   });
 
   it('never presses for a reply', () => {
-    for (const templates of Object.values(BUILT_IN_TEMPLATES)) {
-      for (const template of [templates.full, templates.sms]) {
-        expect(template.body).not.toMatch(/not heard|ASAP|urgent|as soon as possible|please reply|respond by/i);
-      }
-    }
+    for (const text of ourTexts()) expect(text).not.toMatch(/not heard|ASAP|urgent|as soon as possible|please reply|respond by/i);
   });
 });
+
+/** Every text of ours: the fixed templates and every wording of every letter. */
+function ourTexts(): string[] {
+  const fixed = Object.values(BUILT_IN_TEMPLATES).flatMap((templates) => [templates.full, templates.sms].filter((template) => template !== undefined));
+  const letters = Object.values(LETTER_WORDINGS).flatMap((wording) => [
+    ...wording!.subjects,
+    ...wording!.closings,
+    ...wording!.paragraphs.flat().flatMap((slot) => slot.variants),
+  ]);
+  return [...fixed.map((template) => `${template.subject}\n${template.body}`), ...letters];
+}
 
 describe('tenant overrides', () => {
   const interview = makeInterview();
@@ -344,9 +356,9 @@ describe('tenant overrides', () => {
   it('replaces our body and keeps our subject', () => {
     const body = 'Hello {{recipient.firstName}},\n\nThanks for the talk on {{topic}}.\n\n{{candidate.signature}}';
     const message = renderMessage('thank_you', context, { body });
-    expect(message.subject).toBe('Thank you for the interview: Senior Data Engineer');
+    expect(message.subject).toBe(renderMessage('thank_you', context).subject);
     expect(message.body).toBe(
-      'Hello Grace,\n\nThanks for the talk on distributed systems.\n\nAna María Núñez\nana.nunez@example.com\n+1 (415) 555-0134\nhttps://www.linkedin.com/in/ana-nunez',
+      'Hello Grace,\n\nThanks for the talk on distributed systems.\n\nAna María Núñez\nana.nunez@example.com\n+1 415 555 0134\nhttps://www.linkedin.com/in/ana-nunez',
     );
     expect(lint(message)).toEqual([]);
   });

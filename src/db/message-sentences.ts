@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import { anyId } from './ids.js';
+import type { Database, MessageSentencesTable } from './schema.js';
+
+// The sentence hashes of letters that left (L12).
+
+export type NewMessageSentence = Omit<MessageSentencesTable, 'created_at'> & { created_at: Date };
+
+export async function insertMessageSentences(db: Kysely<Database>, rows: readonly NewMessageSentence[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insertInto('message_sentences').values([...rows]).onConflict((conflict) => conflict.doNothing()).execute();
+}
+
+export async function deleteMessageSentences(db: Kysely<Database>, tenantId: string, messageId: string): Promise<void> {
+  await db.deleteFrom('message_sentences').where('tenant_id', '=', tenantId).where('message_id', '=', messageId).execute();
+}
+
+/** Sentences of letters sent since `since` to any of these companies or addresses: one query for a whole batch. */
+export async function findRecentSentences(
+  db: Kysely<Database>,
+  tenantId: string,
+  scope: { companyIds: readonly string[]; addresses: readonly string[]; since: Date },
+): Promise<Array<Pick<MessageSentencesTable, 'message_id' | 'hash' | 'candidate_id' | 'company_id' | 'recipient_address' | 'sentence_count'>>> {
+  if (scope.companyIds.length === 0 && scope.addresses.length === 0) return [];
+  return db
+    .selectFrom('message_sentences')
+    .select(['message_id', 'hash', 'candidate_id', 'company_id', 'recipient_address', 'sentence_count'])
+    .where('tenant_id', '=', tenantId)
+    .where('created_at', '>=', scope.since)
+    .where((eb) =>
+      eb.or([
+        ...(scope.companyIds.length > 0 ? [eb('company_id', '=', anyId(scope.companyIds))] : []),
+        ...(scope.addresses.length > 0 ? [eb('recipient_address', 'in', [...scope.addresses])] : []),
+      ]),
+    )
+    .execute();
+}
