@@ -99,6 +99,29 @@ export async function markMessageAccepted(db: Kysely<Database>, tenantId: string
   return (result.numAffectedRows ?? 0n) > 0n;
 }
 
+/**
+ * Extends the leases of messages a worker still holds (its heartbeat), each only while it
+ * carries the lease the worker holds; returns the ids renewed. Their new lease, and token, is
+ * `until`: the holder uses it from here on. A message missing from the answer is no longer the
+ * holder's (settled, or its lease ran out and another worker took it).
+ */
+export async function renewMessageLeases(
+  db: Kysely<Database>,
+  held: ReadonlyArray<{ tenantId: string; id: string; lease: Date }>,
+  until: Date,
+  now: Date,
+): Promise<Set<string>> {
+  if (held.length === 0) return new Set();
+  const values = sql.join(held.map((m) => sql`(${m.tenantId}::uuid, ${m.id}::uuid, ${m.lease}::timestamptz)`));
+  const result = await sql<{ id: string }>`
+    UPDATE messages AS m
+    SET next_attempt_at = ${until}, updated_at = ${now}
+    FROM (VALUES ${values}) AS v(tenant_id, id, lease)
+    WHERE m.tenant_id = v.tenant_id AND m.id = v.id AND m.status = 'sending' AND m.next_attempt_at = v.lease
+    RETURNING m.id`.execute(db);
+  return new Set(result.rows.map((row) => row.id));
+}
+
 /** Settles a claimed message only while `lease` is still its lease: a late finisher changes nothing. */
 export async function settleClaimedMessage(
   db: Kysely<Database>,
