@@ -25,7 +25,7 @@ export interface Config {
   production: boolean;
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
-  worker: { batchSize: number; leaseMs: number; sendConcurrency: number; handoverWindow: number };
+  worker: { batchSize: number; leaseMs: number; heartbeatMs: number; sendConcurrency: number; handoverWindow: number; relayProbeMaxMs: number };
   /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
   graphqlIntrospection: boolean;
   rateLimitPerMinute: number;
@@ -45,7 +45,9 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   MAIL_DOMAIN: z.string().min(1).default('afterview.localhost'),
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
-  WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(20),
+  WORKER_HEARTBEAT_SECONDS: z.coerce.number().positive().optional(),
+  WORKER_RELAY_PROBE_MAX_SECONDS: z.coerce.number().positive().max(3600).default(30),
   WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
   WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(1),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
@@ -61,6 +63,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const databaseUrl = e.DATABASE_URL === 'memory://' ? undefined : e.DATABASE_URL;
+  // The heartbeat must beat at least twice within a lease, so one late beat loses nothing.
+  const heartbeatSeconds = e.WORKER_HEARTBEAT_SECONDS ?? e.WORKER_LEASE_SECONDS / 4;
+  if (heartbeatSeconds > e.WORKER_LEASE_SECONDS / 2) {
+    throw new Error('Invalid configuration: WORKER_HEARTBEAT_SECONDS: must be at most half of WORKER_LEASE_SECONDS');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -76,8 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       batchSize: e.WORKER_BATCH_SIZE,
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
+      heartbeatMs: heartbeatSeconds * 1000,
       sendConcurrency: e.WORKER_SEND_CONCURRENCY,
       handoverWindow: e.WORKER_HANDOVER_WINDOW,
+      relayProbeMaxMs: e.WORKER_RELAY_PROBE_MAX_SECONDS * 1000,
     },
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

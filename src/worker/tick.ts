@@ -6,14 +6,18 @@ import type { Mailer } from '../mail/mailer.js';
 import type { Metrics } from '../metrics.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
+import type { WorkerLane } from './worker.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import { errorForLog } from '../logger.js';
+import type { RelayBreaker } from '../mail/relay-breaker.js';
 
 export interface WorkerSettings {
   /** Steps evaluated, or messages claimed, per transaction. */
   batchSize: number;
-  /** How long a claimed message is ours before another worker may take it over. */
+  /** How long a claimed message is ours before another worker may take it over (renewed by the heartbeat). */
   leaseMs: number;
+  /** How often the leases of messages held are renewed. Default a quarter of the lease. */
+  heartbeatMs?: number;
   /** Sends in flight at once per process. */
   sendConcurrency: number;
   /** Messages at once between handover and recorded acceptance: the most a crash sends twice. */
@@ -29,6 +33,8 @@ export interface TickDependencies {
   settings: WorkerSettings;
   webhooks: WebhookSettings;
   metrics?: Metrics;
+  /** The process's relay breaker; without one, each dispatch starts with a closed one. */
+  breaker?: RelayBreaker;
 }
 
 /**
@@ -59,38 +65,91 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
 }
 
 /**
- * One worker tick: evaluate every step that has fallen due, send every message that may go,
- * then post every webhook that is due, batch after batch until nothing is left or the process
- * is asked to stop.
+ * The mail lane: sends every message that may go. While the relay is away the lane waits here
+ * for the breaker's next probe (rather than for the next tick), so sending resumes as soon as a
+ * probe gets through.
  */
-export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
-  await drainDueSteps(deps, signal);
-  if (signal.aborted) return;
-  const dispatched = await dispatchDueMessages(db, {
-    mailer: deps.mailer,
-    clock: deps.clock,
-    log,
-    batchSize: settings.batchSize,
-    leaseMs: settings.leaseMs,
-    concurrency: settings.sendConcurrency,
-    handoverWindow: settings.handoverWindow,
-    signal,
-    onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
-  });
-  if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
+  for (;;) {
+    if (signal.aborted) return;
+    const dispatched = await dispatchDueMessages(db, {
+      mailer: deps.mailer,
+      clock: deps.clock,
+      log,
+      batchSize: settings.batchSize,
+      leaseMs: settings.leaseMs,
+      ...(settings.heartbeatMs ? { heartbeatMs: settings.heartbeatMs } : {}),
+      concurrency: settings.sendConcurrency,
+      handoverWindow: settings.handoverWindow,
+      ...(deps.breaker ? { breaker: deps.breaker } : {}),
+      signal,
+      onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
+    });
+    if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
+    const paused = dispatched.pausedUntil;
+    if (!paused || signal.aborted) return;
+    const wait = paused.getTime() - deps.clock().getTime();
+    // A probe was due but nothing was left to probe with: the next tick looks again.
+    if (wait <= 0 && dispatched.claimed === 0) return;
+    await sleep(Math.max(0, wait), signal);
+  }
+}
+
+/** The webhook lane: posts every delivery that is due, batch after batch. */
+export async function deliverDueWebhooks(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  const { db, log, settings } = deps;
+  // One delivery per send slot at a time: each is over within its timeout, well inside its lease,
+  // and a crash leaves no more than that many behind.
+  const batchSize = Math.min(settings.batchSize, settings.sendConcurrency);
   for (;;) {
     if (signal.aborted) return;
     const batch = await dispatchDueWebhooks(db, {
       ...deps.webhooks,
       clock: deps.clock,
       log,
-      batchSize: settings.batchSize,
+      batchSize,
       concurrency: settings.sendConcurrency,
       signal,
       onResult: (result) => deps.metrics?.webhookResults.inc({ outcome: result.outcome }),
     });
     if (batch.claimed > 0) log.info(batch, 'webhooks delivered');
-    if (batch.claimed < settings.batchSize) break;
+    if (batch.claimed < batchSize) return;
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * The worker's three lanes, each run on the schedule on its own, never waiting for another:
+ * evaluation, mail and webhooks. A backlog in one (thousands of messages to a slow relay, or
+ * webhooks to a slow partner) delays nothing in the others. New messages and events from an
+ * evaluation are picked up at once (the mail and webhook lanes follow it when they are idle).
+ */
+export function workerLanes(deps: TickDependencies): WorkerLane[] {
+  return [
+    { name: 'steps', run: (signal) => drainDueSteps(deps, signal), then: ['mail', 'webhooks'] },
+    { name: 'mail', run: (signal) => sendDueMail(deps, signal) },
+    { name: 'webhooks', run: (signal) => deliverDueWebhooks(deps, signal) },
+  ];
+}
+
+/**
+ * One worker tick, all at once: evaluate every step that has fallen due, then send every
+ * message that may go and post every webhook that is due, the two lanes side by side.
+ */
+export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  await drainDueSteps(deps, signal);
+  if (signal.aborted) return;
+  await Promise.all([sendDueMail(deps, signal), deliverDueWebhooks(deps, signal)]);
 }
