@@ -136,7 +136,8 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const horizonMs = Math.min(CLAIM_HORIZON_MS, options.leaseMs / 4);
   const probeDue = () => breaker.state === 'open' && breaker.probeAt !== null && breaker.probeAt.getTime() <= options.clock().getTime();
   const claimSize = (): number => {
-    if (breaker.state !== 'closed') return probeDue() ? 1 : 0;
+    // The relay is away: one message at a time, as the probe, when one is due.
+    if (breaker.state !== 'closed') return probeDue() && held.size === 0 ? 1 : 0;
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0.2 ? handedOver / seconds : 0;
     return Math.min(options.batchSize, Math.max(options.concurrency, Math.ceil((rate * horizonMs) / 1000)));
@@ -529,7 +530,7 @@ function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, rand
       counted: 'retried',
       message: { ...base, status: 'retry', attempts: message.attempts - 1, next_attempt_at: outageRetryAt, last_error: outcome.detail },
       step: null,
-      audit: { actor: WORKER_ACTOR, action: 'message.retry', entityType: 'message', entityId: message.id, data: { ...failure, relayOutage: true, nextAttemptAt: outageRetryAt.toISOString() } },
+      audit: { actor: WORKER_ACTOR, action: 'message.retry', entityType: 'message', entityId: message.id, data: { ...failure, attempts: message.attempts - 1, relayOutage: true, nextAttemptAt: outageRetryAt.toISOString() } },
     };
   }
   if (outcome.failureClass === 'transient' && message.attempts < MAX_SEND_ATTEMPTS) {

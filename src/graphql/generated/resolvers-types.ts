@@ -360,6 +360,8 @@ export type Mutation = {
   redeliverWebhook: WebhookDelivery;
   /** Standard Webhooks: each delivery is signed with the endpoint's secret. In production only https targets; private addresses are refused unless WEBHOOK_ALLOW_PRIVATE. */
   registerWebhookEndpoint: WebhookEndpointWithSecret;
+  /** Sends a dead message again, now, under its own Message-ID, with its attempts counted afresh (after a long relay outage, say). CONFLICT unless the message is dead, while its plan is paused or cancelled, or while its address is suppressed. */
+  requeueMessage: Message;
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
@@ -443,6 +445,11 @@ export type MutationRedeliverWebhookArgs = {
 export type MutationRegisterWebhookEndpointArgs = {
   events?: InputMaybe<Array<Scalars['String']['input']>>;
   url: Scalars['String']['input'];
+};
+
+
+export type MutationRequeueMessageArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1234,6 +1241,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   recordReply?: Resolver<ResolversTypes['Reply'], ParentType, ContextType, RequireFields<MutationRecordReplyArgs, 'input'>>;
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
   registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
+  requeueMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRequeueMessageArgs, 'id'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
