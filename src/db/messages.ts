@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, MessageRow, NewMessage } from './schema.js';
 
 export async function insertMessages(db: Kysely<Database>, rows: NewMessage[]): Promise<MessageRow[]> {
@@ -59,6 +59,14 @@ export async function cancelUnsentMessagesOfSteps(db: Kysely<Database>, tenantId
  * writes below change a claimed message only while it still carries the lease they hold.
  */
 export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<MessageRow[]> {
+  // Messages whose holder died (their lease ran out) go first: they were due before the ones
+  // queued since, and a restarted worker sends them within seconds, not after the backlog.
+  const abandoned = await claimWhere(db, now, leaseUntil, limit, sql`status = 'sending'`);
+  if (abandoned.length === limit) return abandoned;
+  return [...abandoned, ...(await claimWhere(db, now, leaseUntil, limit - abandoned.length, sql`status IN ('queued', 'retry')`))];
+}
+
+async function claimWhere(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, status: RawBuilder<unknown>): Promise<MessageRow[]> {
   // A message the server already took (its sender died before recording the rest) is claimed to
   // finish that record, not to be sent again: no attempt is counted for it.
   const result = await sql<MessageRow>`
@@ -70,7 +78,7 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
       FROM tenants AS t
       CROSS JOIN LATERAL (
         SELECT tenant_id, id FROM messages
-        WHERE tenant_id = t.tenant_id AND status IN ('queued', 'retry', 'sending') AND next_attempt_at <= ${now}
+        WHERE tenant_id = t.tenant_id AND ${status} AND next_attempt_at <= ${now}
         ORDER BY next_attempt_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
@@ -80,6 +88,24 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id
     RETURNING m.*`.execute(db);
   return result.rows;
+}
+
+/**
+ * When the next message falls due after `now` (a retry, or a lease that runs out), if any: a
+ * worker with nothing to send waits for it rather than for its next tick. One index probe per
+ * tenant.
+ */
+export async function findNextDueAt(db: Kysely<Database>, now: Date): Promise<Date | null> {
+  const result = await sql<{ next: Date | null }>`
+    SELECT min(due.next_attempt_at) AS next
+    FROM tenants AS t
+    CROSS JOIN LATERAL (
+      SELECT next_attempt_at FROM messages
+      WHERE tenant_id = t.tenant_id AND status IN ('queued', 'retry', 'sending') AND next_attempt_at > ${now}
+      ORDER BY next_attempt_at
+      LIMIT 1
+    ) AS due`.execute(db);
+  return result.rows[0]?.next ?? null;
 }
 
 /**

@@ -129,8 +129,9 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   let claiming: Promise<void> | null = null;
   let exhausted = false;
 
-  // Claims are sized to the messages this process hands over in CLAIM_HORIZON_MS at the rate
-  // seen so far (at least one per lane): what a crash leaves behind is sent again within seconds.
+  // What this process holds is sized to what it sends: a message for each lane, and ahead of
+  // them what it hands over in CLAIM_HORIZON_MS at the rate seen so far. A process killed at any
+  // moment leaves only that behind, and it is sent again within seconds of its lease running out.
   const started = performance.now();
   let handedOver = 0;
   const horizonMs = Math.min(CLAIM_HORIZON_MS, options.leaseMs / 4);
@@ -140,7 +141,8 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
     if (breaker.state !== 'closed') return probeDue() && held.size === 0 ? 1 : 0;
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0.2 ? handedOver / seconds : 0;
-    return Math.min(options.batchSize, Math.max(options.concurrency, Math.ceil((rate * horizonMs) / 1000)));
+    const ahead = rate > 0 ? Math.ceil((rate * horizonMs) / 1000) : options.concurrency;
+    return Math.max(0, Math.min(options.batchSize, options.concurrency + ahead - held.size));
   };
   /** No message is taken from the queue while stopping, or while the relay is away and no probe is due. */
   const blocked = () => options.signal?.aborted === true || (breaker.state !== 'closed' && !probeDue());
@@ -181,11 +183,16 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const nextMessage = async (): Promise<MessageRow | undefined> => {
     for (;;) {
       if (blocked()) return undefined;
-      if (queue.length <= options.concurrency && !exhausted) void claimMore().catch(() => {});
+      if (!exhausted) void claimMore().catch(() => {});
       const message = queue.shift();
       if (message) return message;
-      if (!claiming) return undefined;
-      await claiming;
+      if (claiming) {
+        await claiming;
+        continue;
+      }
+      if (exhausted || unrecorded.size === 0) return undefined;
+      // As much is held as may be: the next claim waits for an outcome to be recorded.
+      await Promise.race(unrecorded);
     }
   };
 

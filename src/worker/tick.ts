@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { findNextDueAt } from '../db/messages.js';
 import type { Database } from '../db/schema.js';
 import type { SpellChecker } from '../domain/lint.js';
+import { errorForLog } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { RelayBreaker } from '../mail/relay-breaker.js';
 import type { Metrics } from '../metrics.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
-import type { WorkerLane } from './worker.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
-import { errorForLog } from '../logger.js';
-import type { RelayBreaker } from '../mail/relay-breaker.js';
+import type { WorkerLane } from './worker.js';
 
 export interface WorkerSettings {
   /** Steps evaluated, or messages claimed, per transaction. */
@@ -64,6 +65,10 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
   return evaluated;
 }
 
+/** How far ahead the mail lane waits for the next message to fall due, at most. */
+const SOON_MS = 10_000;
+const MIN_WAIT_MS = 50;
+
 /**
  * The mail lane: sends every message that may go. While the relay is away the lane waits here
  * for the breaker's next probe (rather than for the next tick), so sending resumes as soon as a
@@ -71,6 +76,7 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
  */
 export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
+  let waitedFor: Date | null = null;
   for (;;) {
     if (signal.aborted) return;
     const dispatched = await dispatchDueMessages(db, {
@@ -87,12 +93,24 @@ export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): 
       onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
     });
     if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
+    if (signal.aborted) return;
     const paused = dispatched.pausedUntil;
-    if (!paused || signal.aborted) return;
-    const wait = paused.getTime() - deps.clock().getTime();
-    // A probe was due but nothing was left to probe with: the next tick looks again.
-    if (wait <= 0 && dispatched.claimed === 0) return;
-    await sleep(Math.max(0, wait), signal);
+    if (paused) {
+      const wait = paused.getTime() - deps.clock().getTime();
+      // A probe was due but nothing was left to probe with: the next tick looks again.
+      if (wait <= 0 && dispatched.claimed === 0) return;
+      await sleep(Math.max(0, wait), signal);
+      continue;
+    }
+    // Nothing more is due now. A message falling due soon (a lease a crashed worker left, which
+    // must go within seconds, or a retry) is waited for here rather than until the next tick;
+    // live workers renew their leases long before they come this close.
+    const nextDue = await findNextDueAt(db, deps.clock());
+    if (!nextDue || (waitedFor && nextDue.getTime() <= waitedFor.getTime())) return;
+    const wait = nextDue.getTime() - deps.clock().getTime();
+    if (wait > Math.min(settings.leaseMs / 2, SOON_MS)) return;
+    waitedFor = nextDue;
+    await sleep(Math.max(MIN_WAIT_MS, wait), signal);
   }
 }
 

@@ -126,7 +126,7 @@ describe.each(testDatabaseKinds())('delivery faults on %s', (kind) => {
       ['sent', 1],
     ]);
     expect(sink.messages.map((m) => m.messageId).sort()).toEqual(after.map((m) => m.message_id_header).sort());
-  });
+  }, 60_000);
 
   it('a relay answering 421 is an outage too: nothing is spent while it lasts', async () => {
     const tenant = await sandboxTenant();
@@ -202,7 +202,7 @@ describe.each(testDatabaseKinds())('delivery faults on %s', (kind) => {
 
   it('webhooks do not wait for a mail backlog: a due webhook goes out while a slow relay still has most of the mail ahead of it', async () => {
     const tenant = await sandboxTenant();
-    await queuedThankYous(tenant, 4, 10);
+    await queuedThankYous(tenant, 3, 10);
     sink.setResponder(async (event) => (event.stage === 'data' ? (await new Promise((resolve) => setTimeout(resolve, 15)), null) : null));
     let mailBeforeWebhook = -1;
     const receiver = await startWebhookReceiver({
@@ -215,10 +215,10 @@ describe.each(testDatabaseKinds())('delivery faults on %s', (kind) => {
     await dueDeliveries(tenant, receiver, 1);
     await runWorkerTick(tickDeps(4), new AbortController().signal);
     expect(receiver.requests).toHaveLength(1);
-    expect(sink.messages).toHaveLength(40);
+    expect(sink.messages).toHaveLength(30);
     expect(mailBeforeWebhook).toBeGreaterThanOrEqual(0);
-    expect(mailBeforeWebhook).toBeLessThan(20);
-  });
+    expect(mailBeforeWebhook).toBeLessThan(15);
+  }, 60_000);
 
   it('mail does not wait for a webhook backlog: a due message goes out while a slow partner still has most of the webhooks ahead of it', async () => {
     const tenant = await sandboxTenant();
@@ -236,7 +236,7 @@ describe.each(testDatabaseKinds())('delivery faults on %s', (kind) => {
     expect(receiver.requests).toHaveLength(12);
     expect(webhooksBeforeMail).toBeGreaterThanOrEqual(0);
     expect(webhooksBeforeMail).toBeLessThan(6);
-  });
+  }, 60_000);
 
   it('requeueMessage sends a dead message again under its Message-ID; it is scoped to the tenant, needs followups:write, and refuses what is not dead or is suppressed', async () => {
     const tenant = await sandboxTenant();
