@@ -135,10 +135,6 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('fault 
       const restartedAt = Date.now();
       worker = await startService(env(), ['--mode=worker']);
       const ids = held.map((row) => row.id);
-      const dbg = setInterval(async () => {
-        const { rows } = await sql<any>`SELECT status, count(*)::int n, min(next_attempt_at) a, max(next_attempt_at) b FROM messages WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::uuid[]) GROUP BY status`.execute(database.db);
-        (await import('node:fs')).appendFileSync('/tmp/dispatch-dbg.log', `${new Date().toISOString()} sink=${sink.messages.length} ${JSON.stringify(rows)}\n`);
-      }, 2000);
       const recoveredAt = await eventually(
         async () => {
           if (ids.length === 0) return restartedAt;
@@ -149,8 +145,6 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('fault 
         60_000,
         'the killed worker’s messages',
       );
-      clearInterval(dbg);
-      (await import('node:fs')).writeFileSync(`/tmp/dispatch-worker-${k}.log`, worker.output());
       recoveries.push({ held: ids.length, ms: recoveredAt - restartedAt });
     }
     workers.push(worker);
