@@ -29,7 +29,7 @@ export interface Config {
   production: boolean;
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
-  worker: { batchSize: number; leaseMs: number; sendConcurrency: number; handoverWindow: number };
+  worker: { batchSize: number; leaseMs: number; heartbeatMs: number; sendConcurrency: number; handoverWindow: number; relayProbeMaxMs: number };
   /** PostgreSQL: connect, statement and idle-in-transaction timeouts. */
   databaseTimeouts: DatabaseTimeouts;
   /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
@@ -76,7 +76,9 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   MAIL_DOMAIN: z.string().min(1).default('afterview.localhost'),
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
-  WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(20),
+  WORKER_HEARTBEAT_SECONDS: z.coerce.number().positive().optional(),
+  WORKER_RELAY_PROBE_MAX_SECONDS: z.coerce.number().positive().max(3600).default(30),
   WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
   WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(1),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
@@ -103,6 +105,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error('Invalid configuration: JWT_SECRET: required when NODE_ENV=production (at least 16 characters)');
   }
   const databaseUrl = e.DATABASE_URL === 'memory://' ? undefined : e.DATABASE_URL;
+  // The heartbeat must beat at least twice within a lease, so one late beat loses nothing.
+  const heartbeatSeconds = e.WORKER_HEARTBEAT_SECONDS ?? e.WORKER_LEASE_SECONDS / 4;
+  if (heartbeatSeconds > e.WORKER_LEASE_SECONDS / 2) {
+    throw new Error('Invalid configuration: WORKER_HEARTBEAT_SECONDS: must be at most half of WORKER_LEASE_SECONDS');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -119,8 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       batchSize: e.WORKER_BATCH_SIZE,
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
+      heartbeatMs: heartbeatSeconds * 1000,
       sendConcurrency: e.WORKER_SEND_CONCURRENCY,
       handoverWindow: e.WORKER_HANDOVER_WINDOW,
+      relayProbeMaxMs: e.WORKER_RELAY_PROBE_MAX_SECONDS * 1000,
     },
     databaseTimeouts: {
       connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,

@@ -12,12 +12,15 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   graphqlOperations: Counter<'operation' | 'field'>;
   graphqlErrors: Counter<'code'>;
-  workerTickDuration: Histogram<never>;
+  workerTickDuration: Histogram<'lane'>;
   stepsEvaluated: Counter<'decision'>;
   sendResults: Counter<'result'>;
   webhookResults: Counter<'outcome'>;
   databaseConnectionsLost: Counter<never>;
   workerPaused: Gauge<never>;
+  /** 1 while the mail relay's circuit breaker holds sending back (open or probing), else 0. */
+  relayBreakerOpen: Gauge<never>;
+  relayBreakerTrips: Counter<never>;
 }
 
 /** A tick's and a request's durations, in seconds: from a millisecond to a minute. */
@@ -78,7 +81,8 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     }),
     workerTickDuration: new Histogram({
       name: 'afterview_worker_tick_duration_seconds',
-      help: 'How long one worker tick took',
+      help: 'How long one run of a worker lane took (steps, mail, webhooks)',
+      labelNames: ['lane'],
       buckets: DURATION_BUCKETS,
       registers: [registry],
     }),
@@ -108,6 +112,16 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     workerPaused: new Gauge({
       name: 'afterview_worker_paused',
       help: '1 while the worker waits for an unreachable database, 0 otherwise',
+      registers: [registry],
+    }),
+    relayBreakerOpen: new Gauge({
+      name: 'afterview_mail_relay_breaker_open',
+      help: '1 while the mail relay is unreachable and sending is paused (the breaker is open or probing), else 0',
+      registers: [registry],
+    }),
+    relayBreakerTrips: new Counter({
+      name: 'afterview_mail_relay_breaker_trips_total',
+      help: 'Times the mail relay became unreachable and sending paused',
       registers: [registry],
     }),
   };

@@ -10,7 +10,8 @@ import { ensureDevelopmentTenant } from './services/development.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
-import { runWorkerTick } from './worker/tick.js';
+import { createRelayBreaker } from './mail/relay-breaker.js';
+import { workerLanes } from './worker/tick.js';
 import { startWorker, type WorkerHandle } from './worker/worker.js';
 
 // The process: open the database, migrate, listen and/or run the worker, and close it all
@@ -99,6 +100,15 @@ async function main(): Promise<void> {
   if (mode !== 'api') {
     const workerLog = log.child({ component: 'worker' });
     mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: outboxDirectory(config), log: workerLog, closeGraceMs: 5_000 });
+    // One breaker for the process: a relay outage seen by one dispatch holds back the next.
+    const breaker = createRelayBreaker({
+      maxProbeDelayMs: config.worker.relayProbeMaxMs,
+      onChange: (state, previous) => {
+        metrics.relayBreakerOpen.set(state === 'closed' ? 0 : 1);
+        if (previous === 'closed') metrics.relayBreakerTrips.inc();
+      },
+    });
+    metrics.relayBreakerOpen.set(0);
     const deps = {
       db: database.db,
       mailer,
@@ -108,12 +118,13 @@ async function main(): Promise<void> {
       settings: config.worker,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
       metrics,
+      breaker,
     };
     worker = startWorker({
       schedule: config.workerCron,
       log: workerLog,
-      tick: (signal) => runWorkerTick(deps, signal),
-      onTickDone: (ms) => metrics.workerTickDuration.observe(ms / 1000),
+      lanes: workerLanes(deps),
+      onTickDone: (ms, lane) => metrics.workerTickDuration.observe({ lane }, ms / 1000),
       onAvailability: (reachable) => metrics.workerPaused.set(reachable ? 0 : 1),
     });
     log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');

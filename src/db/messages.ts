@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { plansOfCandidate } from './candidate-scope.js';
 import type { Database, MessageRow, NewMessage } from './schema.js';
 
@@ -60,6 +60,14 @@ export async function cancelUnsentMessagesOfSteps(db: Kysely<Database>, tenantId
  * writes below change a claimed message only while it still carries the lease they hold.
  */
 export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<MessageRow[]> {
+  // Messages whose holder died (their lease ran out) go first: they were due before the ones
+  // queued since, and a restarted worker sends them within seconds, not after the backlog.
+  const abandoned = await claimWhere(db, now, leaseUntil, limit, sql`status = 'sending'`);
+  if (abandoned.length === limit) return abandoned;
+  return [...abandoned, ...(await claimWhere(db, now, leaseUntil, limit - abandoned.length, sql`status IN ('queued', 'retry')`))];
+}
+
+async function claimWhere(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, status: RawBuilder<unknown>): Promise<MessageRow[]> {
   // A message the server already took (its sender died before recording the rest) is claimed to
   // finish that record, not to be sent again: no attempt is counted for it.
   const result = await sql<MessageRow>`
@@ -71,7 +79,7 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
       FROM tenants AS t
       CROSS JOIN LATERAL (
         SELECT tenant_id, id FROM messages
-        WHERE tenant_id = t.tenant_id AND status IN ('queued', 'retry', 'sending') AND next_attempt_at <= ${now}
+        WHERE tenant_id = t.tenant_id AND ${status} AND next_attempt_at <= ${now}
         ORDER BY next_attempt_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
@@ -83,6 +91,24 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id
     RETURNING m.*`.execute(db);
   return result.rows;
+}
+
+/**
+ * When the next message falls due after `now` (a retry, or a lease that runs out), if any: a
+ * worker with nothing to send waits for it rather than for its next tick. One index probe per
+ * tenant.
+ */
+export async function findNextDueAt(db: Kysely<Database>, now: Date): Promise<Date | null> {
+  const result = await sql<{ next: Date | null }>`
+    SELECT min(due.next_attempt_at) AS next
+    FROM tenants AS t
+    CROSS JOIN LATERAL (
+      SELECT next_attempt_at FROM messages
+      WHERE tenant_id = t.tenant_id AND status IN ('queued', 'retry', 'sending') AND next_attempt_at > ${now}
+      ORDER BY next_attempt_at
+      LIMIT 1
+    ) AS due`.execute(db);
+  return result.rows[0]?.next ?? null;
 }
 
 /**
@@ -100,6 +126,29 @@ export async function markMessageAccepted(db: Kysely<Database>, tenantId: string
     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS this_commit_only
     WHERE tenant_id = ${tenantId} AND id = ${id} AND status = 'sending' AND next_attempt_at = ${lease}`.execute(db);
   return (result.numAffectedRows ?? 0n) > 0n;
+}
+
+/**
+ * Extends the leases of messages a worker still holds (its heartbeat), each only while it
+ * carries the lease the worker holds; returns the ids renewed. Their new lease, and token, is
+ * `until`: the holder uses it from here on. A message missing from the answer is no longer the
+ * holder's (settled, or its lease ran out and another worker took it).
+ */
+export async function renewMessageLeases(
+  db: Kysely<Database>,
+  held: ReadonlyArray<{ tenantId: string; id: string; lease: Date }>,
+  until: Date,
+  now: Date,
+): Promise<Set<string>> {
+  if (held.length === 0) return new Set();
+  const values = sql.join(held.map((m) => sql`(${m.tenantId}::uuid, ${m.id}::uuid, ${m.lease}::timestamptz)`));
+  const result = await sql<{ id: string }>`
+    UPDATE messages AS m
+    SET next_attempt_at = ${until}, updated_at = ${now}
+    FROM (VALUES ${values}) AS v(tenant_id, id, lease)
+    WHERE m.tenant_id = v.tenant_id AND m.id = v.id AND m.status = 'sending' AND m.next_attempt_at = v.lease
+    RETURNING m.id`.execute(db);
+  return new Set(result.rows.map((row) => row.id));
 }
 
 /** Settles a claimed message only while `lease` is still its lease: a late finisher changes nothing. */

@@ -44,6 +44,7 @@ import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
 import { debriefMutations } from './resolvers-debrief.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
+import { deliveryFaultMutations } from './resolvers-delivery-faults.js';
 
 // Resolvers stay thin: unwrap arguments, call one service, shape the answer. Enum values are
 // lower-case inside the service (the domain's words) and upper-case on the wire.
@@ -115,6 +116,7 @@ export const resolvers: Resolvers = {
     recordOutcome: (_root, args, { services, caller }) => recordOutcome(services, caller, args),
     approveMessage: (_root, { id, subject, body }, { services, caller }) => approveMessage(services, caller, id, { subject, body }),
     discardMessage: (_root, { id }, { services, caller }) => discardMessage(services, caller, id),
+    ...deliveryFaultMutations,
     pauseFollowUpPlan: (_root, { id }, { services, caller }) => pauseFollowUpPlan(services, caller, id),
     resumeFollowUpPlan: (_root, { id }, { services, caller }) => resumeFollowUpPlan(services, caller, id),
     cancelFollowUpPlan: (_root, { id, reason }, { services, caller }) => cancelFollowUpPlan(services, caller, id, reason),

@@ -2,12 +2,20 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
 import { lockPlans, updateStepOutcomes } from '../db/follow-up-plans.js';
-import { claimDueMessages, markMessageAccepted, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
+import {
+  claimDueMessages,
+  markMessageAccepted,
+  type MessageSettlement,
+  renewMessageLeases,
+  settleClaimedMessage,
+  settleClaimedMessages,
+} from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { errorForLog } from '../logger.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
+import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, subscribes, type WebhookEvent } from './webhook-events.js';
@@ -32,6 +40,10 @@ const MAX_BACKOFF_MS = 60 * 60_000;
 const CONFIGURATION_RETRY_MS = 60_000;
 /** At most this much of a lease is kept back for the server's answer to a handed-over message. */
 const HANDOVER_LEASE_MARGIN_MS = 30_000;
+/** A claim takes what this process hands over in about this long (at most a quarter of the lease). */
+const CLAIM_HORIZON_MS = 5_000;
+/** A message failed by an outage without a breaker probe time waits this long. */
+const OUTAGE_RETRY_MS = 1_000;
 
 /** Exponential backoff with jitter: 1, 2, 4 … minutes (capped at an hour), each between half and all of it. */
 export function sendBackoffMs(attempts: number, random: () => number): number {
@@ -57,6 +69,7 @@ export interface DispatchOptions {
   mailer: Mailer;
   clock: () => Date;
   log: Logger;
+  /** The most messages one claim takes (claims are sized to what the process sends in a few seconds, up to this). */
   batchSize: number;
   leaseMs: number;
   /** Sends in flight at once (the SMTP pool's connections are the real limit). */
@@ -66,6 +79,10 @@ export interface DispatchOptions {
    * being recorded: the most a crash can send twice. Default 1.
    */
   handoverWindow?: number;
+  /** How often the leases of the messages held are renewed. Default a quarter of the lease. */
+  heartbeatMs?: number;
+  /** The worker's relay breaker, kept from one dispatch to the next; without one, each dispatch has its own. */
+  breaker?: RelayBreaker;
   signal?: AbortSignal;
   random?: () => number;
   onOutcome?: (outcome: SendOutcome) => void;
@@ -79,23 +96,31 @@ export interface DispatchResult {
   retried: number;
   dead: number;
   released: number;
+  /** The relay is away (the breaker is open): nothing more goes before this, its next probe. */
+  pausedUntil: Date | null;
 }
 
 /**
  * Sends every message that may go now: claims them a batch at a time, sends them concurrently
  * and records each result. The next batch is claimed while the last sends of the current one
  * are under way, so the SMTP connections never wait for a claim; it ends when a claim comes back
- * short (nothing more is due) or the signal stops it.
+ * short (nothing more is due), the relay is away, or the signal stops it.
+ *
+ * Crash recovery: leases are short, and a heartbeat renews the lease of every message held here
+ * while the dispatch runs. Claims are sized to what this process sends in a few seconds, so a
+ * process killed at any moment leaves few messages behind, free again within one lease.
  */
 export async function dispatchDueMessages(db: Kysely<Database>, options: DispatchOptions): Promise<DispatchResult> {
-  const result: DispatchResult = { claimed: 0, sent: 0, retried: 0, dead: 0, released: 0 };
-  const recorder = createOutcomeRecorder(db, options);
+  const result: DispatchResult = { claimed: 0, sent: 0, retried: 0, dead: 0, released: 0, pausedUntil: null };
+  const breaker = options.breaker ?? createRelayBreaker();
+  const leases = createLeaseGuard();
+  const recorder = createOutcomeRecorder(db, options, breaker, leases);
   const handovers = createHandoverLine(options.handoverWindow ?? 1);
   // A message is handed over only with this much of its lease left, time enough for the server's
   // answer and our record before another worker could claim it.
   const leaseMargin = Math.min(options.leaseMs / 2, HANDOVER_LEASE_MARGIN_MS);
-  // The messages this dispatcher holds, by id: a claim that takes one of them again (its lease
-  // ran out while it waited here) renews the lease of the copy already held.
+  // The messages this dispatcher holds, by id: the heartbeat renews their leases, and a claim
+  // that takes one of them again (its lease ran out while it waited here) renews the copy held.
   const held = new Map<string, MessageRow>();
   // Outcomes waiting for their group; the first failure to record one is the dispatch's failure.
   const unrecorded = new Set<Promise<void>>();
@@ -103,11 +128,41 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const queue: MessageRow[] = [];
   let claiming: Promise<void> | null = null;
   let exhausted = false;
-  const claimMore = (): Promise<void> =>
-    (claiming ??= (async () => {
+
+  // What this process holds is sized to what it sends: a message for each lane, and ahead of
+  // them what it hands over in CLAIM_HORIZON_MS at the rate seen so far. A process killed at any
+  // moment leaves only that behind, and it is sent again within seconds of its lease running out.
+  const started = performance.now();
+  let handedOver = 0;
+  const horizonMs = Math.min(CLAIM_HORIZON_MS, options.leaseMs / 4);
+  const probeDue = () => breaker.state === 'open' && breaker.probeAt !== null && breaker.probeAt.getTime() <= options.clock().getTime();
+  const claimSize = (): number => {
+    // The relay is away: one message at a time, as the probe, when one is due.
+    if (breaker.state !== 'closed') return probeDue() && held.size === 0 ? 1 : 0;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0.2 ? handedOver / seconds : 0;
+    const ahead = rate > 0 ? Math.ceil((rate * horizonMs) / 1000) : options.concurrency;
+    return Math.max(0, Math.min(options.batchSize, options.concurrency + ahead - held.size));
+  };
+  /** No message is taken from the queue while stopping, or while the relay is away and no probe is due. */
+  const blocked = () => options.signal?.aborted === true || (breaker.state !== 'closed' && !probeDue());
+
+  const lanes = new Set<Promise<void>>();
+  const spawnLanes = () => {
+    const wanted = Math.min(options.concurrency, queue.length);
+    while (lanes.size < wanted) {
+      const running: Promise<void> = lane().finally(() => lanes.delete(running));
+      lanes.add(running);
+    }
+  };
+  const claimMore = (): Promise<void> => {
+    if (claiming) return claiming;
+    const size = claimSize();
+    if (size === 0) return Promise.resolve();
+    claiming = (async () => {
       try {
         const now = options.clock();
-        const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
+        const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), size);
         result.claimed += claimed.length;
         for (const message of claimed) {
           const copy = held.get(message.id);
@@ -117,24 +172,60 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
             queue.push(message);
           }
         }
-        if (claimed.length < options.batchSize) exhausted = true;
+        if (claimed.length < size) exhausted = true;
       } finally {
         claiming = null;
       }
-    })());
+      spawnLanes();
+    })();
+    return claiming;
+  };
   const nextMessage = async (): Promise<MessageRow | undefined> => {
     for (;;) {
-      if (queue.length <= options.concurrency && !exhausted && !options.signal?.aborted) void claimMore().catch(() => {});
+      if (blocked()) return undefined;
+      if (!exhausted) void claimMore().catch(() => {});
       const message = queue.shift();
       if (message) return message;
-      if (!claiming) return undefined;
-      await claiming;
+      if (claiming) {
+        await claiming;
+        continue;
+      }
+      if (exhausted || unrecorded.size === 0) return undefined;
+      // As much is held as may be: the next claim waits for an outcome to be recorded.
+      await Promise.race(unrecorded);
     }
   };
-  /** Gives the lease back (shutting down, or too little of it left to hand the message over). */
+
+  // The heartbeat: every lease held here is renewed, and the new lease end becomes the token the
+  // holder writes with. Renewals take the lease guard alone, so no write runs with a lease that
+  // is being replaced.
+  let renewal: Promise<void> | null = null;
+  const renewHeld = () =>
+    (renewal ??= leases
+      .exclusive(async () => {
+        const mine = [...held.values()];
+        if (mine.length === 0) return;
+        const now = options.clock();
+        const until = new Date(now.getTime() + options.leaseMs);
+        const renewed = await renewMessageLeases(db, mine.map((m) => ({ tenantId: m.tenant_id, id: m.id, lease: m.next_attempt_at! })), until, now);
+        for (const message of mine) if (renewed.has(message.id)) message.next_attempt_at = until;
+      })
+      .catch((error: unknown) => {
+        // The leases run on; a message whose lease runs low is not handed over (see send).
+        options.log.warn(errorForLog(error), 'could not renew message leases');
+      })
+      .finally(() => {
+        renewal = null;
+      }));
+  const heartbeat = setInterval(() => void renewHeld(), options.heartbeatMs ?? options.leaseMs / 4);
+  heartbeat.unref();
+
+  /** Gives the lease back without spending an attempt (shutting down, the relay away, or too little lease left). */
   const release = async (message: MessageRow) => {
-    const at = options.clock();
-    await settleClaimedMessage(db, message.tenant_id, message.id, message.next_attempt_at!, { status: 'retry', attempts: message.attempts - 1, next_attempt_at: at }, at);
+    await leases.shared(async () => {
+      const at = options.clock();
+      await settleClaimedMessage(db, message.tenant_id, message.id, message.next_attempt_at!, { status: 'retry', attempts: message.attempts - 1, next_attempt_at: at }, at);
+    });
     result.released += 1;
   };
   /**
@@ -158,15 +249,18 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
           notHandedOver = true;
           throw new Error('the lease has too little time left to hand the message over');
         }
+        handedOver += 1;
       },
     });
     try {
       if (outcome.status === 'sent') {
         message.accepted_at = options.clock();
-        // A claim of our own may renew the lease meanwhile; the mark follows it.
-        let lease: Date;
-        do lease = message.next_attempt_at!;
-        while (!(await markMessageAccepted(db, message.tenant_id, message.id, lease, message.accepted_at)) && message.next_attempt_at !== lease);
+        await leases.shared(async () => {
+          // A claim of our own may renew the lease meanwhile; the mark follows it.
+          let lease: Date;
+          do lease = message.next_attempt_at!;
+          while (!(await markMessageAccepted(db, message.tenant_id, message.id, lease, message.accepted_at!)) && message.next_attempt_at !== lease);
+        });
       }
     } catch (error) {
       // Unrecorded, this acceptance is the one a crash may repeat: no other message may join it.
@@ -177,7 +271,26 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
     }
     return notHandedOver ? null : outcome;
   };
-  const lane = async () => {
+  /** Sends a message through the breaker; null when it did not go (see send), or the relay is away. */
+  const sendThroughBreaker = async (message: MessageRow): Promise<SendOutcome | null> => {
+    const admission = breaker.admit(options.clock());
+    if (admission === 'wait') return null;
+    const outcome = await send(message);
+    if (!outcome) {
+      if (admission === 'probe') breaker.abandonProbe();
+      return null;
+    }
+    options.onOutcome?.(outcome);
+    if (outcome.status === 'failed' && isRelayOutage(outcome)) {
+      if (breaker.state === 'closed' || admission === 'probe') options.log.warn({ code: outcome.code }, 'the mail relay is not reachable; sending pauses');
+      breaker.outage(options.clock());
+    } else {
+      if (admission === 'probe') options.log.info('the mail relay answers again; sending resumes');
+      breaker.reachable();
+    }
+    return outcome;
+  };
+  async function lane(): Promise<void> {
     // A failure to record stops every lane: what is still queued here waits for its lease to run out.
     for (let message = await nextMessage(); message && !handovers.stopped && recordFailures.length === 0; message = await nextMessage()) {
       let outcome: SendOutcome | null;
@@ -187,8 +300,7 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
       } else if (options.signal?.aborted) {
         outcome = null;
       } else {
-        outcome = await send(message);
-        if (outcome) options.onOutcome?.(outcome);
+        outcome = await sendThroughBreaker(message);
       }
       if (!outcome) {
         await release(message);
@@ -211,13 +323,90 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
       });
       if (unrecorded.size >= options.concurrency) await recorded;
     }
-  };
-  await claimMore();
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, queue.length) }, lane));
-  await Promise.all(unrecorded);
+  }
+  try {
+    await claimMore();
+    while (lanes.size > 0) await Promise.all(lanes);
+    await Promise.all(unrecorded);
+    // What is still queued (stopping, or the relay went away) goes back at once, in one statement.
+    const left = queue.splice(0).filter((message) => !message.accepted_at);
+    if (left.length > 0 && !handovers.stopped) {
+      await leases.shared(async () => {
+        const at = options.clock();
+        const settled = await releaseClaimedMessages(db, left, at);
+        result.released += settled;
+      });
+    }
+    for (const message of left) held.delete(message.id);
+  } finally {
+    clearInterval(heartbeat);
+    await renewal;
+  }
   if (recordFailures.length > 0) throw recordFailures[0];
+  if (breaker.state !== 'closed') result.pausedUntil = breaker.probeAt ?? options.clock();
   return result;
 }
+
+/** Gives many leases back in one statement per tenant; no attempt is spent. */
+async function releaseClaimedMessages(db: Kysely<Database>, messages: MessageRow[], at: Date): Promise<number> {
+  const byTenant = new Map<string, MessageRow[]>();
+  for (const message of messages) byTenant.set(message.tenant_id, [...(byTenant.get(message.tenant_id) ?? []), message]);
+  let released = 0;
+  for (const [tenantId, rows] of byTenant) {
+    const settled = await settleClaimedMessages(
+      db,
+      tenantId,
+      rows.map((m) => ({ id: m.id, lease: m.next_attempt_at!, status: 'retry', attempts: m.attempts - 1, next_attempt_at: at, last_error: m.last_error, sent_at: null })),
+      at,
+    );
+    released += settled.size;
+  }
+  return released;
+}
+
+/**
+ * Writes take the lease a message carries as their token; the heartbeat replaces that token.
+ * Writes share the guard, a renewal holds it alone, and a waiting renewal goes before new
+ * writes (they come without pause under load).
+ */
+function createLeaseGuard() {
+  let writes = 0;
+  let renewing = false;
+  let renewalsWaiting = 0;
+  let wakers: Array<() => void> = [];
+  const wakeAll = () => {
+    const woken = wakers;
+    wakers = [];
+    for (const wake of woken) wake();
+  };
+  const wait = () => new Promise<void>((resolve) => wakers.push(resolve));
+  return {
+    async shared<T>(write: () => Promise<T>): Promise<T> {
+      while (renewing || renewalsWaiting > 0) await wait();
+      writes += 1;
+      try {
+        return await write();
+      } finally {
+        writes -= 1;
+        if (writes === 0) wakeAll();
+      }
+    },
+    async exclusive<T>(renew: () => Promise<T>): Promise<T> {
+      renewalsWaiting += 1;
+      while (renewing || writes > 0) await wait();
+      renewalsWaiting -= 1;
+      renewing = true;
+      try {
+        return await renew();
+      } finally {
+        renewing = false;
+        wakeAll();
+      }
+    },
+  };
+}
+
+type LeaseGuard = ReturnType<typeof createLeaseGuard>;
 
 interface HandoverTurn {
   /** Resolves when the message may be handed over; rejects once sends have stopped, or on `signal`. */
@@ -287,7 +476,7 @@ interface PendingOutcome {
 }
 
 /** Group commit: outcomes that arrive while a write runs are written together by the next one. */
-function createOutcomeRecorder(db: Kysely<Database>, options: DispatchOptions) {
+function createOutcomeRecorder(db: Kysely<Database>, options: DispatchOptions, breaker: RelayBreaker, leases: LeaseGuard) {
   let queue: PendingOutcome[] = [];
   let writing = false;
   const drain = async () => {
@@ -296,7 +485,7 @@ function createOutcomeRecorder(db: Kysely<Database>, options: DispatchOptions) {
       const group = queue;
       queue = [];
       try {
-        const counted = await writeOutcomes(db, group, options);
+        const counted = await leases.shared(() => writeOutcomes(db, group, options, breaker));
         group.forEach((item, index) => item.resolve(counted[index]!));
       } catch (error) {
         group.forEach((item) => item.reject(error));
@@ -322,7 +511,7 @@ interface Settlement {
 }
 
 /** What one outcome means for its message and step (no I/O). */
-function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, random: () => number): Settlement {
+function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, random: () => number, outageRetryAt: Date): Settlement {
   const base = { id: message.id, lease: message.next_attempt_at!, attempts: message.attempts, sent_at: null, last_error: null, next_attempt_at: null };
   if (outcome.status === 'sent') {
     return {
@@ -340,6 +529,15 @@ function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, rand
       message: { ...base, status: 'retry', attempts: message.attempts - 1, next_attempt_at: nextAt, last_error: outcome.detail },
       step: null,
       audit: { actor: WORKER_ACTOR, action: 'message.retry', entityType: 'message', entityId: message.id, data: { ...failure, nextAttemptAt: nextAt.toISOString() } },
+    };
+  }
+  if (isRelayOutage(outcome)) {
+    // The relay was away: nothing is known about the message, so no attempt is spent on it.
+    return {
+      counted: 'retried',
+      message: { ...base, status: 'retry', attempts: message.attempts - 1, next_attempt_at: outageRetryAt, last_error: outcome.detail },
+      step: null,
+      audit: { actor: WORKER_ACTOR, action: 'message.retry', entityType: 'message', entityId: message.id, data: { ...failure, attempts: message.attempts - 1, relayOutage: true, nextAttemptAt: outageRetryAt.toISOString() } },
     };
   }
   if (outcome.failureClass === 'transient' && message.attempts < MAX_SEND_ATTEMPTS) {
@@ -360,10 +558,12 @@ function settlementOf(message: MessageRow, outcome: SendOutcome, now: Date, rand
 }
 
 /** Writes a group of outcomes: one transaction, a few statements per tenant. */
-async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], options: DispatchOptions): Promise<Array<Counted | null>> {
+async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], options: DispatchOptions, breaker: RelayBreaker): Promise<Array<Counted | null>> {
   const now = options.clock();
   const random = options.random ?? Math.random;
-  const settlements = group.map(({ message, outcome }) => settlementOf(message, outcome, now, random));
+  // A message the relay could not take because it was away waits for the breaker's next probe.
+  const outageRetryAt = breaker.probeAt ?? new Date(now.getTime() + OUTAGE_RETRY_MS);
+  const settlements = group.map(({ message, outcome }) => settlementOf(message, outcome, now, random, outageRetryAt));
   for (const { message, outcome } of group) {
     if (outcome.status === 'failed' && outcome.failureClass === 'configuration') {
       options.log.error({ messageId: message.id, code: outcome.code }, 'mail configuration error: check SMTP_URL credentials and TLS');

@@ -32,8 +32,11 @@ import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-events.js'
 
 /** After a rotation the old secret keeps signing, beside the new one, this long. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
-/** Longer than the 15 s request timeout, so a live attempt never loses its lease. */
-const DELIVERY_LEASE_MS = 60_000;
+/**
+ * Twice the 15 s request timeout, so a live attempt never loses its lease; the worker claims one
+ * delivery per lane at a time, so a crashed worker's deliveries are free again within this.
+ */
+const DELIVERY_LEASE_MS = 30_000;
 
 export interface WebhookSettings {
   /** WEBHOOK_ALLOW_PRIVATE: loopback and private targets are allowed (tests, on-premise). */

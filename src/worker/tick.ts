@@ -1,20 +1,25 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { findNextDueAt } from '../db/messages.js';
 import type { Database } from '../db/schema.js';
 import type { SpellChecker } from '../domain/lint.js';
+import { errorForLog } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { RelayBreaker } from '../mail/relay-breaker.js';
 import type { Metrics } from '../metrics.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { announceEndedInterviews } from '../services/interview-endings.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
-import { errorForLog } from '../logger.js';
+import type { WorkerLane } from './worker.js';
 
 export interface WorkerSettings {
   /** Steps evaluated, or messages claimed, per transaction. */
   batchSize: number;
-  /** How long a claimed message is ours before another worker may take it over. */
+  /** How long a claimed message is ours before another worker may take it over (renewed by the heartbeat). */
   leaseMs: number;
+  /** How often the leases of messages held are renewed. Default a quarter of the lease. */
+  heartbeatMs?: number;
   /** Sends in flight at once per process. */
   sendConcurrency: number;
   /** Messages at once between handover and recorded acceptance: the most a crash sends twice. */
@@ -30,6 +35,8 @@ export interface TickDependencies {
   settings: WorkerSettings;
   webhooks: WebhookSettings;
   metrics?: Metrics;
+  /** The process's relay breaker; without one, each dispatch starts with a closed one. */
+  breaker?: RelayBreaker;
 }
 
 /**
@@ -59,41 +66,117 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
   return evaluated;
 }
 
+/** How far ahead the mail lane waits for the next message to fall due, at most. */
+const SOON_MS = 10_000;
+const MIN_WAIT_MS = 50;
+
 /**
- * One worker tick: evaluate every step that has fallen due, send every message that may go,
- * then post every webhook that is due, batch after batch until nothing is left or the process
- * is asked to stop.
+ * The mail lane: sends every message that may go. While the relay is away the lane waits here
+ * for the breaker's next probe (rather than for the next tick), so sending resumes as soon as a
+ * probe gets through.
  */
-export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   const { db, log, settings } = deps;
-  const ended = await announceEndedInterviews(db, deps.clock(), settings.batchSize, signal);
-  if (ended > 0) log.info({ ended }, 'interview.ended announced');
-  await drainDueSteps(deps, signal);
-  if (signal.aborted) return;
-  const dispatched = await dispatchDueMessages(db, {
-    mailer: deps.mailer,
-    clock: deps.clock,
-    log,
-    batchSize: settings.batchSize,
-    leaseMs: settings.leaseMs,
-    concurrency: settings.sendConcurrency,
-    handoverWindow: settings.handoverWindow,
-    signal,
-    onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
-  });
-  if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
+  let waitedFor: Date | null = null;
+  for (;;) {
+    if (signal.aborted) return;
+    const dispatched = await dispatchDueMessages(db, {
+      mailer: deps.mailer,
+      clock: deps.clock,
+      log,
+      batchSize: settings.batchSize,
+      leaseMs: settings.leaseMs,
+      ...(settings.heartbeatMs ? { heartbeatMs: settings.heartbeatMs } : {}),
+      concurrency: settings.sendConcurrency,
+      handoverWindow: settings.handoverWindow,
+      ...(deps.breaker ? { breaker: deps.breaker } : {}),
+      signal,
+      onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
+    });
+    if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
+    if (signal.aborted) return;
+    const paused = dispatched.pausedUntil;
+    if (paused) {
+      const wait = paused.getTime() - deps.clock().getTime();
+      // A probe was due but nothing was left to probe with: the next tick looks again.
+      if (wait <= 0 && dispatched.claimed === 0) return;
+      await sleep(Math.max(0, wait), signal);
+      continue;
+    }
+    // Nothing more is due now. A message falling due soon (a lease a crashed worker left, which
+    // must go within seconds, or a retry) is waited for here rather than until the next tick;
+    // live workers renew their leases long before they come this close.
+    const nextDue = await findNextDueAt(db, deps.clock());
+    if (!nextDue || (waitedFor && nextDue.getTime() <= waitedFor.getTime())) return;
+    const wait = nextDue.getTime() - deps.clock().getTime();
+    if (wait > Math.min(settings.leaseMs / 2, SOON_MS)) return;
+    waitedFor = nextDue;
+    await sleep(Math.max(MIN_WAIT_MS, wait), signal);
+  }
+}
+
+/** The webhook lane: posts every delivery that is due, batch after batch. */
+export async function deliverDueWebhooks(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  const { db, log, settings } = deps;
+  // One delivery per send slot at a time: each is over within its timeout, well inside its lease,
+  // and a crash leaves no more than that many behind.
+  const batchSize = Math.min(settings.batchSize, settings.sendConcurrency);
   for (;;) {
     if (signal.aborted) return;
     const batch = await dispatchDueWebhooks(db, {
       ...deps.webhooks,
       clock: deps.clock,
       log,
-      batchSize: settings.batchSize,
+      batchSize,
       concurrency: settings.sendConcurrency,
       signal,
       onResult: (result) => deps.metrics?.webhookResults.inc({ outcome: result.outcome }),
     });
     if (batch.claimed > 0) log.info(batch, 'webhooks delivered');
-    if (batch.claimed < settings.batchSize) break;
+    if (batch.claimed < batchSize) return;
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * The worker's three lanes, each run on the schedule on its own, never waiting for another:
+ * evaluation, mail and webhooks. A backlog in one (thousands of messages to a slow relay, or
+ * webhooks to a slow partner) delays nothing in the others. New messages and events from an
+ * evaluation are picked up at once (the mail and webhook lanes follow it when they are idle).
+ */
+/** The steps lane: announce interviews that have ended (interview.ended), then evaluate every due step. */
+export async function evaluateDueWork(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  const ended = await announceEndedInterviews(deps.db, deps.clock(), deps.settings.batchSize, signal);
+  if (ended > 0) deps.log.info({ ended }, 'interview.ended announced');
+  if (signal.aborted) return;
+  await drainDueSteps(deps, signal);
+}
+
+export function workerLanes(deps: TickDependencies): WorkerLane[] {
+  return [
+    { name: 'steps', run: (signal) => evaluateDueWork(deps, signal), then: ['mail', 'webhooks'] },
+    { name: 'mail', run: (signal) => sendDueMail(deps, signal) },
+    { name: 'webhooks', run: (signal) => deliverDueWebhooks(deps, signal) },
+  ];
+}
+
+/**
+ * One worker tick, all at once: evaluate every step that has fallen due, then send every
+ * message that may go and post every webhook that is due, the two lanes side by side.
+ */
+export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  await evaluateDueWork(deps, signal);
+  if (signal.aborted) return;
+  await Promise.all([sendDueMail(deps, signal), deliverDueWebhooks(deps, signal)]);
 }

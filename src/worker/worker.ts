@@ -4,75 +4,100 @@ import { errorForLog } from '../logger.js';
 import { unavailableOrUndefined } from '../services/errors.js';
 
 export interface WorkerHandle {
-  /** Stops claiming new work, waits for the tick in flight, then returns. */
+  /** Stops claiming new work, waits for the runs in flight, then returns. */
   stop(): Promise<void>;
+}
+
+/** One kind of work the worker does on its own (evaluation, mail, webhooks). */
+export interface WorkerLane {
+  name: string;
+  run: (signal: AbortSignal) => Promise<unknown>;
+  /** Lanes started as soon as this one finishes a run (when they are not already running). */
+  then?: string[];
 }
 
 export interface WorkerOptions {
   /** node-cron expression; six fields allow seconds. */
   schedule: string;
-  tick: (signal: AbortSignal) => Promise<void>;
+  /** A single lane named 'tick'; or give `lanes`. */
+  tick?: (signal: AbortSignal) => Promise<void>;
+  lanes?: WorkerLane[];
   log: Logger;
-  /** Called after every tick with its duration (metrics). */
-  onTickDone?: (ms: number) => void;
+  /** Called after every run of a lane with its duration (metrics). */
+  onTickDone?: (ms: number, lane: string) => void;
   /** Called when the worker pauses (false) because the database is away, and resumes (true). */
   onAvailability?: (reachable: boolean) => void;
 }
 
 /**
- * Runs `tick` on the cron schedule, never two at once in this process: a tick still running
- * when the next is due makes the next one skip (several processes coordinate through row locks
- * in the database, not here).
+ * Runs each lane on the cron schedule, never two runs of one lane at once in this process: a
+ * lane still running when the next tick comes skips it, while the other lanes go on (several
+ * processes coordinate through row locks and leases in the database, not here).
  */
 export function startWorker(options: WorkerOptions): WorkerHandle {
   if (!cron.validate(options.schedule)) throw new Error(`WORKER_CRON is not a valid cron expression: ${options.schedule}`);
+  const lanes = options.lanes ?? (options.tick ? [{ name: 'tick', run: options.tick }] : []);
   const stopping = new AbortController();
-  let inFlight: Promise<void> | null = null;
-  // While the database is away every tick fails the same way: say so once, and once again when
-  // it answers, instead of an error per tick. Work waits in the database meanwhile; the next
-  // tick that reaches it carries on where the last one stopped.
+  const inFlight = new Map<string, Promise<void>>();
+  // While the database is away every lane fails the same way: say so once, and once again when
+  // a lane gets through, instead of an error per lane and tick. Work waits in the database
+  // meanwhile; the next run that reaches it carries on where the last one stopped.
   let paused = false;
-
-  const runTick = async () => {
-    if (inFlight || stopping.signal.aborted) return;
-    const started = performance.now();
-    inFlight = options
-      .tick(stopping.signal)
-      .then(() => {
-        if (!paused) return;
-        paused = false;
-        options.onAvailability?.(true);
-        options.log.info('the database answers again: the worker resumes');
-      })
-      .catch((error: unknown) => {
-        if (!unavailableOrUndefined(error)) {
-          options.log.error(errorForLog(error), 'worker tick failed');
-          return;
-        }
-        if (paused) return;
-        paused = true;
-        options.onAvailability?.(false);
-        options.log.warn(errorForLog(error), 'the database is unreachable: the worker pauses and tries again at every tick');
-      })
-      .finally(() => {
-        const ms = performance.now() - started;
-        options.onTickDone?.(ms);
-        options.log.debug({ ms: Math.round(ms) }, 'worker tick done');
-        inFlight = null;
-      });
-    await inFlight;
+  const reached = () => {
+    if (!paused) return;
+    paused = false;
+    options.onAvailability?.(true);
+    options.log.info('the database answers again: the worker resumes');
+  };
+  const failed = (lane: string, error: unknown) => {
+    if (!unavailableOrUndefined(error)) {
+      options.log.error({ lane, ...errorForLog(error) }, 'worker lane failed');
+      return;
+    }
+    if (paused) return;
+    paused = true;
+    options.onAvailability?.(false);
+    options.log.warn({ lane, ...errorForLog(error) }, 'the database is unreachable: the worker pauses and tries again at every tick');
   };
 
-  const task = cron.createTask(options.schedule, runTick, { noOverlap: true, name: 'afterview-worker' });
+  const runLane = (lane: WorkerLane): Promise<void> => {
+    const running = inFlight.get(lane.name);
+    if (running || stopping.signal.aborted) return running ?? Promise.resolve();
+    const started = performance.now();
+    const run: Promise<void> = lane
+      .run(stopping.signal)
+      .then(reached, (error: unknown) => failed(lane.name, error))
+      .finally(() => {
+        const ms = performance.now() - started;
+        options.onTickDone?.(ms, lane.name);
+        options.log.debug({ lane: lane.name, ms: Math.round(ms) }, 'worker lane done');
+        inFlight.delete(lane.name);
+        for (const name of lane.then ?? []) {
+          const next = lanes.find((candidate) => candidate.name === name);
+          if (next) void runLane(next);
+        }
+      });
+    inFlight.set(lane.name, run);
+    return run;
+  };
+
+  const task = cron.createTask(
+    options.schedule,
+    () => {
+      for (const lane of lanes) void runLane(lane);
+    },
+    { name: 'afterview-worker' },
+  );
   void task.start();
-  options.log.info({ schedule: options.schedule }, 'worker scheduled');
+  options.log.info({ schedule: options.schedule, lanes: lanes.map((lane) => lane.name) }, 'worker scheduled');
 
   return {
     async stop() {
       stopping.abort();
       await task.stop();
       await task.destroy();
-      await inFlight;
+      // A lane that finished may have started its followers: wait until nothing runs.
+      while (inFlight.size > 0) await Promise.all(inFlight.values());
     },
   };
 }

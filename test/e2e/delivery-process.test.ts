@@ -3,14 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Caller, ServiceContext } from '../../src/services/context.js';
-import { ALL_SCOPES } from '../../src/services/context.js';
-import { createCandidate } from '../../src/services/candidates.js';
-import { scheduleInterview } from '../../src/services/interviews.js';
-import { updatePolicy } from '../../src/services/policies.js';
-import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
-import { createTenant } from '../../src/services/tenants.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
+import { seedDueThankYous } from '../support/due-messages.js';
 import { runCli, type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
@@ -165,28 +159,6 @@ describe('follow-ups through the service as a process, with a real SMTP server',
   });
 });
 
-/** Many due thank-yous in one tenant, through the services (as a partner's API calls would make them). */
-async function seedDueThankYous(database: TestDatabase, interviews: number, perInterview: number): Promise<void> {
-  const services: ServiceContext = { db: database.db, clock: () => new Date(), spell: createEnglishSpellChecker(), webhooks: { allowPrivate: true, requireHttps: false } };
-  const tenant = await createTenant(database.db, { slug: `load-${Date.now()}`, mailDomain: 'afterview.test' });
-  const caller: Caller = { tenantId: tenant.id, sub: 'seed', scopes: new Set(ALL_SCOPES) };
-  await updatePolicy(services, caller, { businessHours: 'always', thankYou: { delayMinutes: 0 } });
-  const candidate = await createCandidate(services, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
-  const ended = new Date(Date.now() - 60_000);
-  for (let i = 0; i < interviews; i += 1) {
-    await scheduleInterview(services, caller, {
-      candidateId: candidate.id,
-      positionTitle: 'Data Engineer',
-      companyName: 'Northwind Analytics',
-      startsAt: new Date(ended.getTime() - 3_600_000),
-      endsAt: ended,
-      timezone: 'Europe/Berlin',
-      topics: ['data contracts'],
-      interviewers: Array.from({ length: perInterview }, (_, j) => ({ name: `Interviewer ${i}-${j}`, email: `person-${i}-${j}@northwind.example` })),
-    });
-  }
-}
-
 function workerEnv(database: TestDatabase, sink: SmtpSink, extra: Record<string, string> = {}) {
   return serviceEnv({ DATABASE_URL: database.url, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', ...extra });
 }
@@ -220,43 +192,4 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('worker
     expect(rows).toEqual([{ status: 'sent', n: 2000 }]);
     await Promise.all(workers.splice(0).map((worker) => worker.stop()));
   }, 180_000);
-
-  it('kill -9 in the middle of dispatch, three times: every message arrives, at most one duplicate per kill, with the same Message-ID', async () => {
-    sink.reset();
-    await seedDueThankYous(database, 30, 10);
-    // Slow the server down so each kill lands mid-dispatch. The worker runs with its default
-    // settings (32 sends in flight over 5 connections) but a short lease, so recovery is quick.
-    sink.setResponder(async (event) => {
-      if (event.stage === 'data') await new Promise((resolve) => setTimeout(resolve, 15));
-      return null;
-    });
-    const env = workerEnv(database, sink, { WORKER_LEASE_SECONDS: '2' });
-    const kills = 3;
-    for (let k = 0; k < kills; k += 1) {
-      const worker = await startService(env, ['--mode=worker']);
-      const before = sink.messages.length;
-      await eventually(async () => sink.messages.length >= before + 20, 60_000, 'some messages sent');
-      worker.child.kill('SIGKILL');
-      await worker.exited;
-    }
-    const survivor = await startService(env, ['--mode=worker']);
-    workers.push(survivor);
-    await eventually(
-      async () => {
-        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE status <> 'sent'`.execute(database.db);
-        return rows[0]!.n === 0;
-      },
-      120_000,
-      'every message sent',
-    );
-    const arrivals = new Map<string, number>();
-    for (const message of sink.messages) arrivals.set(message.messageId!, (arrivals.get(message.messageId!) ?? 0) + 1);
-    expect(arrivals.size).toBe(300);
-    const duplicates = [...arrivals.values()].reduce((sum, count) => sum + (count - 1), 0);
-    expect(duplicates).toBeLessThanOrEqual(kills);
-    // A duplicate is the same message sent again: same Message-ID, so mail systems recognise it.
-    const { rows } = await sql<{ message_id_header: string }>`SELECT message_id_header FROM messages`.execute(database.db);
-    const stored = new Set(rows.map((row) => row.message_id_header));
-    expect([...arrivals.keys()].every((id) => stored.has(id))).toBe(true);
-  }, 240_000);
 });

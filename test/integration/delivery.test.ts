@@ -507,13 +507,14 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
   it('a message whose lease runs low while it waits in line is not handed over: it is given back and goes once, later', async () => {
     const tenant = await sandboxTenant();
     await queuedThankYous(tenant, 1, 3);
-    // The server takes 300 ms over each message; leases last 400 ms, and a message is handed over
-    // only with half of its lease left: the second and third in line are given back.
-    sink.setResponder(async (event) => (event.stage === 'data' ? (await new Promise((resolve) => setTimeout(resolve, 300)), null) : null));
+    // The server takes 1 s over each message; leases last 1.5 s, and a message is handed over
+    // only with half of its lease left. The heartbeat cannot renew them in time (as when the
+    // database is slow): the second and third in line are given back.
+    sink.setResponder(async (event) => (event.stage === 'data' ? (await new Promise((resolve) => setTimeout(resolve, 1_000)), null) : null));
     const clock = () => new Date();
     let released = 0;
-    for (let run = 0; run < 6 && sink.messages.length < 3; run += 1) {
-      const result = await dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 400, concurrency: 3 });
+    for (let run = 0; run < 8 && sink.messages.length < 3; run += 1) {
+      const result = await dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 1_500, heartbeatMs: 60_000, concurrency: 3 });
       released += result.released;
     }
     expect(released).toBeGreaterThan(0);
@@ -523,6 +524,41 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     const { rows } = await sql<{ status: string; attempts: number }>`SELECT status, attempts FROM messages WHERE tenant_id = ${tenant.id}`.execute(database.db);
     // Giving a lease back does not count as an attempt.
     expect(rows).toEqual(Array.from({ length: 3 }, () => ({ status: 'sent', attempts: 1 })));
+  });
+
+  it('the heartbeat keeps the leases of messages held while the dispatch runs: no other worker takes them, each goes once', async () => {
+    const tenant = await sandboxTenant();
+    await queuedThankYous(tenant, 1, 3);
+    // Same slow server and short leases as above, now with a heartbeat: nothing runs low.
+    sink.setResponder(async (event) => (event.stage === 'data' ? (await new Promise((resolve) => setTimeout(resolve, 1_000)), null) : null));
+    const clock = () => new Date();
+    const first = dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 1_500, heartbeatMs: 250, concurrency: 3 });
+    // Another worker looks for due messages well after the first leases would have run out.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const other = await dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 1_500, concurrency: 3 });
+    const result = await first;
+    expect(other.claimed).toBe(0);
+    expect(result).toMatchObject({ claimed: 3, sent: 3, released: 0 });
+    expect(new Set(sink.messages.map((message) => message.messageId)).size).toBe(3);
+    expect(sink.messages).toHaveLength(3);
+  }, 30_000);
+
+  it('claims are sized to what the process sends in a few seconds, not the whole batch size', async () => {
+    const tenant = await sandboxTenant();
+    await queuedThankYous(tenant, 8, 10);
+    let mostClaimed = 0;
+    sink.setResponder(async (event) => {
+      if (event.stage !== 'data') return null;
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE tenant_id = ${tenant.id} AND status = 'sending'`.execute(database.db);
+      mostClaimed = Math.max(mostClaimed, rows[0]!.n);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return null;
+    });
+    // A 2 s lease: a claim holds about half a second of sending (a quarter of the lease).
+    const result = await dispatchDueMessages(database.db, { mailer, clock: () => new Date(), log, batchSize: 500, leaseMs: 2_000, concurrency: 2 });
+    expect(result.sent).toBe(80);
+    expect(new Set(sink.messages.map((message) => message.messageId)).size).toBe(80);
+    expect(mostClaimed).toBeLessThan(80);
   });
 
   it('a message the server took before its worker died is recorded as sent, not sent again', async () => {

@@ -94,6 +94,10 @@ export interface SmtpSink {
   waitForMessages(count: number, timeoutMs?: number): Promise<SinkMessage[]>;
   /** Forgets messages and counters (open connections stay counted as open). */
   reset(): void;
+  /** A relay outage: stops listening (connections are refused) and cuts the open ones. */
+  refuseConnections(): Promise<void>;
+  /** The relay is back: listens again on the same port. */
+  acceptConnections(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -275,6 +279,21 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       messages.length = 0;
       ordinals.mail = ordinals.rcpt = ordinals.data = 0;
       Object.assign(stats, { connections: 0, maxOpenConnections: stats.openConnections, refusals: 0, authFailures: 0, errors: [] });
+    },
+    refuseConnections() {
+      return new Promise<void>((resolve) => {
+        server.server.close(() => resolve());
+        for (const connection of (server as unknown as { connections: Set<{ close(): void }> }).connections) connection.close();
+      });
+    },
+    acceptConnections() {
+      return new Promise<void>((resolve, reject) => {
+        server.server.once('error', reject);
+        server.server.listen(port, host, () => {
+          server.server.off('error', reject);
+          resolve();
+        });
+      });
     },
     close() {
       closed ??= new Promise<void>((resolve) => {

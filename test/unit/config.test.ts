@@ -56,4 +56,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required when NODE_ENV=production/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).production).toBe(true);
   });
+
+  it('worker leases are short and renewed: a heartbeat of a quarter lease by default, never more than half of one', () => {
+    expect(loadConfig({}).worker).toMatchObject({ leaseMs: 20_000, heartbeatMs: 5_000, relayProbeMaxMs: 30_000 });
+    expect(loadConfig({ WORKER_LEASE_SECONDS: '4', WORKER_HEARTBEAT_SECONDS: '0.5', WORKER_RELAY_PROBE_MAX_SECONDS: '2' }).worker).toMatchObject({
+      leaseMs: 4_000,
+      heartbeatMs: 500,
+      relayProbeMaxMs: 2_000,
+    });
+    expect(() => loadConfig({ WORKER_LEASE_SECONDS: '10', WORKER_HEARTBEAT_SECONDS: '6' })).toThrow(/WORKER_HEARTBEAT_SECONDS/);
+    expect(() => loadConfig({ WORKER_LEASE_SECONDS: '1' })).toThrow(/WORKER_LEASE_SECONDS/);
+    expect(() => loadConfig({ WORKER_RELAY_PROBE_MAX_SECONDS: '0' })).toThrow(/WORKER_RELAY_PROBE_MAX_SECONDS/);
+  });
 });

@@ -400,6 +400,8 @@ export type Mutation = {
   registerWebhookEndpoint: WebhookEndpointWithSecret;
   /** Takes a person off the panel: their unsent steps are cancelled. */
   removeInterviewer: Interviewer;
+  /** Sends a dead message again, now, under its own Message-ID, with its attempts counted afresh (after a long relay outage, say). CONFLICT unless the message is dead, while its plan is paused or cancelled, or while its address is suppressed. */
+  requeueMessage: Message;
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
@@ -523,6 +525,11 @@ export type MutationRegisterWebhookEndpointArgs = {
 
 
 export type MutationRemoveInterviewerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRequeueMessageArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -1415,6 +1422,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   registerSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationRegisterSigningKeyArgs, 'kid' | 'publicKeyPem'>>;
   registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
   removeInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationRemoveInterviewerArgs, 'id'>>;
+  requeueMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRequeueMessageArgs, 'id'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['TokenRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
