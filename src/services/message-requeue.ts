@@ -3,7 +3,7 @@ import { lockPlans, updateStep } from '../db/follow-up-plans.js';
 import { isId } from '../db/ids.js';
 import { findMessageForUpdate, findMessagesByIds, updateMessage } from '../db/messages.js';
 import { findSuppression } from '../db/suppressions.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { conflict, notFound } from './errors.js';
 import { settlePlans } from './follow-up-plans.js';
 import { type MessageView, toMessageView } from './messages.js';
@@ -20,6 +20,8 @@ import { enqueueWebhookEvents } from './webhook-events.js';
  */
 export async function requeueMessage(ctx: ServiceContext, caller: Caller, id: string): Promise<MessageView> {
   requireScope(caller, 'followups:write');
+  // An operator's repair after an outage, not something a candidate does for themselves.
+  requireTenantWide(caller, 'requeueMessage');
   if (!isId(id)) throw notFound('message', id);
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
