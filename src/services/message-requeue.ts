@@ -21,7 +21,7 @@ import { enqueueWebhookEvents } from './webhook-events.js';
 export async function requeueMessage(ctx: ServiceContext, caller: Caller, id: string): Promise<MessageView> {
   requireScope(caller, 'followups:write');
   // An operator's repair after an outage, not something a candidate does for themselves.
-  requireTenantWide(caller, 'requeueMessage');
+  requireTenantWide(caller, 'requeue a message');
   if (!isId(id)) throw notFound('message', id);
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
