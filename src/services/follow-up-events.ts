@@ -19,7 +19,7 @@ import { insertReply } from '../db/replies.js';
 import type { Database, FollowUpPlanRow, ReplyRow } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { isPartnerDelivered } from '../domain/channel.js';
-import { isEmployerReply } from '../domain/evaluate.js';
+import { isEmployerSide, type ReplyPeople } from '../domain/employer-reply.js';
 import type { SpellChecker } from '../domain/lint.js';
 import { stepKey } from '../domain/step-key.js';
 import type { Channel, Outcome, StepKind } from '../domain/types.js';
@@ -56,11 +56,17 @@ export interface ReplyView {
   fromName: string | null;
   receivedAt: Date;
   raisesConcerns: boolean;
-  /** From anyone but the candidate: the employer side answered (S1). */
+  /** The employer side answered (S1): an interviewer, their company's domain, or the partner said so. */
   fromEmployer: boolean;
+  concerns: string | null;
   cancelledStepIds: string[];
   /** S2: the answer the candidate is to write, when the reply raised concerns. */
   respondToConcernsStepId: string | null;
+}
+
+/** The people the employer-side rule (S1) compares a sender with. */
+export function peopleOf(facts: { candidate: { email: string }; interviewers: Array<{ email: string | null }> }): ReplyPeople {
+  return { candidateEmail: facts.candidate.email, interviewerEmails: facts.interviewers.flatMap((person) => (person.email ? [person.email] : [])) };
 }
 
 /** Cancels a plan's pending steps of the given kinds; their unsent messages stop too. */
@@ -97,6 +103,9 @@ export async function recordReply(ctx: ServiceContext, caller: Caller, rawInput:
     if (!interview) throw notFound('interview', input.interviewId);
     const receivedAt = input.receivedAt ?? now;
     if (receivedAt.getTime() > now.getTime() + 5 * 60_000) throw badInput('input.receivedAt', 'must not be in the future');
+    const facts = (await loadInterviewFacts(trx, caller.tenantId, interview.id))!;
+    const fromEmployer = isEmployerSide({ fromEmail: input.fromEmail, fromEmployer: input.fromEmployer }, peopleOf(facts));
+    const concerns = input.concerns?.trim() || null;
     const reply = await insertReply(trx, {
       tenant_id: caller.tenantId,
       id: newId(),
@@ -104,10 +113,10 @@ export async function recordReply(ctx: ServiceContext, caller: Caller, rawInput:
       from_email: input.fromEmail,
       from_name: input.fromName ?? null,
       received_at: receivedAt,
-      raises_concerns: input.raisesConcerns ?? false,
+      raises_concerns: (input.raisesConcerns ?? false) || concerns !== null,
+      from_employer: fromEmployer,
+      concerns,
     });
-    const facts = (await loadInterviewFacts(trx, caller.tenantId, interview.id))!;
-    const fromEmployer = isEmployerReply({ fromEmail: reply.from_email, receivedAt, raisesConcerns: reply.raises_concerns }, facts.candidate);
     const replyFacts = { fromEmployer, raisesConcerns: reply.raises_concerns, receivedAt: receivedAt.toISOString() };
     const audit: NewAuditEvent[] = [
       { actor: caller.sub, action: 'reply.recorded', entityType: 'reply', entityId: reply.id, data: { interviewId: interview.id, ...replyFacts } },
@@ -139,6 +148,7 @@ export async function recordReply(ctx: ServiceContext, caller: Caller, rawInput:
       receivedAt,
       raisesConcerns: reply.raises_concerns,
       fromEmployer,
+      concerns,
       cancelledStepIds,
       respondToConcernsStepId: concernsStepId,
     };

@@ -642,7 +642,11 @@ export type Recipient = {
 };
 
 export type RecordReplyInput = {
+  /** What the employer raised; implies raisesConcerns (S2). */
+  concerns?: InputMaybe<Scalars['String']['input']>;
   fromEmail: Scalars['EmailAddress']['input'];
+  /** The partner vouches that the sender speaks for the employer (S1), e.g. a recruiter's own address. */
+  fromEmployer?: InputMaybe<Scalars['Boolean']['input']>;
   fromName?: InputMaybe<Scalars['String']['input']>;
   interviewId: Scalars['ID']['input'];
   raisesConcerns?: InputMaybe<Scalars['Boolean']['input']>;
