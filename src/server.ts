@@ -6,6 +6,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { ensureDevelopmentTenant } from './services/development.js';
+import { type InboundAddressing, replyTokenKeys } from './inbound/reply-token.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const jwt = resolveJwtSecret(config);
+  // Reply and bounce addresses of outgoing mail, read back by the inbound listener and routes.
+  const addressing: InboundAddressing = { domain: config.inbound.domain, keys: replyTokenKeys(config.inbound.tokenSecrets ?? jwt.secret.split(',')) };
+  if (!config.inbound.trackReplies) log.warn('INBOUND_DOMAIN is not set: replies go straight to candidates and are not read by the service (S1 only through recordReply)');
 
   let database;
   try {
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
       settings: config.worker,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
       metrics,
+      addressing: config.inbound.trackReplies ? addressing : undefined,
     };
     worker = startWorker({
       schedule: config.workerCron,

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import type { SpellChecker } from '../domain/lint.js';
+import type { InboundAddressing } from '../inbound/reply-token.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Metrics } from '../metrics.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
@@ -29,6 +30,8 @@ export interface TickDependencies {
   settings: WorkerSettings;
   webhooks: WebhookSettings;
   metrics?: Metrics;
+  /** Reply/bounce addresses at INBOUND_DOMAIN for outgoing mail. */
+  addressing?: InboundAddressing;
 }
 
 /**
@@ -75,6 +78,7 @@ export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal)
     leaseMs: settings.leaseMs,
     concurrency: settings.sendConcurrency,
     handoverWindow: settings.handoverWindow,
+    addressing: deps.addressing,
     signal,
     onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
   });
