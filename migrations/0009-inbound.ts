@@ -19,6 +19,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // inbound side, the only indexes not led by tenant_id.
   await sql`CREATE INDEX messages_id ON messages (id)`.execute(db);
   await sql`CREATE INDEX messages_message_id_header ON messages (message_id_header)`.execute(db);
+  // The last way to match a reply: its sender as the recipient of an open plan's step.
+  await sql`CREATE INDEX follow_up_steps_recipient_email ON follow_up_steps (lower(recipient_email))`.execute(db);
 
   await sql`
     CREATE TABLE inbound_messages (
@@ -84,6 +86,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE reply_forwards`.execute(db);
   await sql`DROP TABLE inbound_messages`.execute(db);
+  await sql`DROP INDEX follow_up_steps_recipient_email`.execute(db);
   await sql`DROP INDEX messages_message_id_header`.execute(db);
   await sql`DROP INDEX messages_id`.execute(db);
   for (const column of ['inbound_message_id', 'text', 'kind', 'concerns', 'from_employer']) {

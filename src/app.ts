@@ -12,6 +12,7 @@ import { installRestErrorHandler } from './http/errors.js';
 import { healthRoutes, metricsRoute } from './http/health.js';
 import { openapi } from './http/openapi.js';
 import { v1EventRoutes } from './http/v1-events.js';
+import { type InboundRouteOptions, v1InboundRoutes } from './http/v1-inbound.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { ServiceContext } from './services/context.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   graphqlLimits?: Partial<Omit<GraphQLLimits, 'introspection'>>;
   metrics?: Metrics;
+  /** Provider routes for inbound mail (credentials; absent ones answer 401) and a kick after each stored message. */
+  inbound?: InboundRouteOptions;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -99,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics });
   await app.register(v1InterviewRoutes, { services });
   await app.register(v1EventRoutes, { services });
+  await app.register(v1InboundRoutes, { domain: 'in.afterview.localhost', ...options.inbound, db: options.db, clock: services.clock });
   await app.register(graphqlRoutes, {
     services,
     metrics,

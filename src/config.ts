@@ -7,7 +7,7 @@ import { z } from 'zod';
 // Every setting comes from the environment (twelve-factor); absent ones fall back to the
 // embedded defaults that let `npm start` run on a laptop with nothing else installed.
 
-export type RunMode = 'all' | 'api' | 'worker';
+export type RunMode = 'all' | 'api' | 'worker' | 'inbound';
 
 export interface Config {
   port: number;

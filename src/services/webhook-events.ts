@@ -14,6 +14,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'followup.awaiting_approval',
   'plan.completed',
   'plan.cancelled',
+  'reply.received',
+  'reply.auto',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -5,7 +5,9 @@ import type { SpellChecker } from '../domain/lint.js';
 import type { InboundAddressing } from '../inbound/reply-token.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Metrics } from '../metrics.js';
+import { type InboundDependencies, processPendingInbound } from '../services/inbound-mail.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
+import { dispatchReplyForwards } from '../services/reply-forwards.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import { errorForLog } from '../logger.js';
@@ -32,6 +34,8 @@ export interface TickDependencies {
   metrics?: Metrics;
   /** Reply/bounce addresses at INBOUND_DOMAIN for outgoing mail. */
   addressing?: InboundAddressing;
+  /** Handle stored inbound mail here too (a worker-only process, for mail the API's routes stored). */
+  inbound?: InboundDependencies;
 }
 
 /**
@@ -83,6 +87,14 @@ export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal)
     onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
   });
   if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
+  if (deps.inbound && !signal.aborted) {
+    const handled = await processPendingInbound(deps.inbound, settings.batchSize, signal);
+    if (handled.processed > 0) log.info(handled, 'inbound mail handled');
+  }
+  if (!signal.aborted) {
+    const forwarded = await dispatchReplyForwards(db, { mailer: deps.mailer, clock: deps.clock, log, leaseMs: settings.leaseMs, batchSize: settings.batchSize, signal });
+    if (forwarded.sent + forwarded.retried + forwarded.dead > 0) log.info(forwarded, 'replies forwarded to candidates');
+  }
   for (;;) {
     if (signal.aborted) return;
     const batch = await dispatchDueWebhooks(db, {
