@@ -1,22 +1,13 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyInbound, parseReturnDate } from '../../../src/domain/inbound-mail.js';
 import { parseInbound } from '../../../src/inbound/parse.js';
+import { FIXTURE_MESSAGE_ID, fixture, fixtureNames } from '../../support/inbound-fixtures.js';
 
 // Every fixture in test/fixtures/inbound (our own samples, shaped like what Gmail, Outlook,
 // Exchange, Postfix and Exim send), parsed with the real parser and classified.
 
 const TODAY = '2026-12-07';
-const MSGID = '<0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6@acme.example>';
-
-export function fixture(name: string, values: { to?: string; rcpt?: string; msgid?: string } = {}): Buffer {
-  const text = fs
-    .readFileSync(new URL(`../../fixtures/inbound/${name}.eml`, import.meta.url), 'utf8')
-    .replaceAll('{{TO}}', values.to ?? 'reply+0192f3a45b6c7d8e9fa0b1c2d3e4f5a60011223344556677@in.afterview.localhost')
-    .replaceAll('{{RCPT}}', values.rcpt ?? 'alice.martin@northwind.example')
-    .replaceAll('{{MSGID}}', values.msgid ?? MSGID);
-  return Buffer.from(text.replace(/\r?\n/g, '\r\n'));
-}
+const MSGID = FIXTURE_MESSAGE_ID;
 
 type Expected = { kind: string; status?: string; permanent?: boolean; outOfOffice?: boolean; returns?: string | null };
 
@@ -42,8 +33,7 @@ const TABLE: Array<[string, Expected]> = [
 
 describe('classification of every inbound fixture', () => {
   it('covers every file in the fixture folder', () => {
-    const files = fs.readdirSync(new URL('../../fixtures/inbound/', import.meta.url)).map((file) => file.replace(/\.eml$/, ''));
-    expect(files.sort()).toEqual(TABLE.map(([name]) => name).sort());
+    expect(fixtureNames().sort()).toEqual(TABLE.map(([name]) => name).sort());
   });
 
   it.each(TABLE)('%s', async (name, expected) => {
