@@ -75,18 +75,25 @@ export interface ProcessResult {
 }
 
 /** Handles every stored message not yet handled (after a restart too), oldest first. */
-export async function processPendingInbound(deps: InboundDependencies, batchSize = 100, signal?: AbortSignal): Promise<ProcessResult> {
+export async function processPendingInbound(deps: InboundDependencies, batchSize = 100, signal?: AbortSignal, lanes = 4): Promise<ProcessResult> {
   const result: ProcessResult = { processed: 0, statuses: {} };
   for (;;) {
     const ids = await findPendingInboundIds(deps.db, batchSize);
-    for (const id of ids) {
-      if (signal?.aborted) return result;
-      const status = await processInboundMessage(deps, id);
-      if (status === null) continue;
-      result.processed += 1;
-      result.statuses[status] = (result.statuses[status] ?? 0) + 1;
-    }
-    if (ids.length < batchSize) return result;
+    // A few messages at once, each in its own transaction: one parses while another writes.
+    let next = 0;
+    let handled = 0;
+    const lane = async () => {
+      while (next < ids.length && !signal?.aborted) {
+        const status = await processInboundMessage(deps, ids[next++]!);
+        if (status === null) continue;
+        handled += 1;
+        result.processed += 1;
+        result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, ids.length) }, lane));
+    // A batch that another process holds entirely is left to it.
+    if (signal?.aborted || ids.length < batchSize || handled === 0) return result;
   }
 }
 

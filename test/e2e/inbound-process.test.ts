@@ -61,7 +61,7 @@ describe('inbound mail through the service as a process', () => {
     inboundPort = await freePort();
     env = serviceEnv({ DATA_DIR: dataDir, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', INBOUND_SMTP_PORT: String(inboundPort) });
     const created = runCli(['tenant', 'create', 'inbound-jobs', '--name', 'Inbound Jobs'], env);
-    expect(created.status, created.stderr).toBe(0);
+    if (created.status !== 0) throw new Error(`tenant create failed (${created.status}): ${created.stderr}`);
     token = JSON.parse(created.stdout).token;
     service = await startService(env);
     expect(service.output()).toContain(`smtp://127.0.0.1:${inboundPort}`);
