@@ -36,6 +36,7 @@ const config: CodegenConfig = {
           Message: '../../services/messages.js#MessageView',
           LintFinding: '../../domain/types.js#LintFinding as DomainLintFinding',
           Reply: '../../services/follow-up-events.js#ReplyView',
+          InboundMessage: '../../services/inbound-messages.js#InboundMessageView',
           WebhookEndpoint: '../../services/webhooks.js#WebhookEndpointView',
           WebhookDelivery: '../../services/webhooks.js#WebhookDeliveryView',
           WebhookAttempt: '../../services/webhooks.js#WebhookAttemptView',

@@ -2,6 +2,7 @@ import { apiBenchmark } from './api.js';
 import { authBenchmark } from './auth.js';
 import { deliveryBenchmark } from './delivery.js';
 import { lintBenchmark } from './lint.js';
+import { inboundBenchmark } from './inbound.js';
 import { tickBenchmark } from './tick.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<void>> = {
   auth: authBenchmark,
   tick: tickBenchmark,
   lint: lintBenchmark,
+  inbound: inboundBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));

@@ -14,6 +14,7 @@ import { inputGuard } from './http/input-guard.js';
 import { openapi } from './http/openapi.js';
 import { DEFAULT_RATE_LIMITS, rateLimits } from './http/rate-limits.js';
 import { v1EventRoutes } from './http/v1-events.js';
+import { type InboundRouteOptions, v1InboundRoutes } from './http/v1-inbound.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { v1DebriefRoutes } from './http/v1-debrief.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   graphqlLimits?: Partial<Omit<GraphQLLimits, 'introspection'>>;
   metrics?: Metrics;
+  /** Provider routes for inbound mail (credentials; absent ones answer 401) and a kick after each stored message. */
+  inbound?: InboundRouteOptions;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -111,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(v1EventRoutes, { services });
   // GraphiQL needs introspection: both are for development unless enabled on purpose.
   if (options.introspection) await app.register(graphiqlRoutes);
+  await app.register(v1InboundRoutes, { domain: 'in.afterview.localhost', ...options.inbound, db: options.db, clock: services.clock });
   await app.register(graphqlRoutes, {
     services,
     metrics,

@@ -9,7 +9,7 @@ import type { DatabaseTimeouts } from './db/database.js';
 // Every setting comes from the environment (twelve-factor); absent ones fall back to the
 // embedded defaults that let `npm start` run on a laptop with nothing else installed.
 
-export type RunMode = 'all' | 'api' | 'worker';
+export type RunMode = 'all' | 'api' | 'worker' | 'inbound';
 
 export interface Config {
   port: number;
@@ -38,6 +38,30 @@ export interface Config {
   rateLimitPerCallerPerMinute: number;
   rateLimitUnauthenticatedPerMinute: number;
   corsOrigins: string[];
+  inbound: InboundConfig;
+}
+
+/** Mail coming back (replies, auto-replies, bounces): see src/inbound. */
+export interface InboundConfig {
+  /** Outgoing mail carries reply+<token>@ and bounce+<token>@ this domain. */
+  domain: string;
+  /**
+   * Whether outgoing mail is addressed back to the service. Off only in production when
+   * INBOUND_DOMAIN is not set: the default .localhost domain takes no mail from the internet,
+   * and replies must never be lost to it.
+   */
+  trackReplies: boolean;
+  /** The SMTP listener's port on HOST; 0 turns it off. */
+  smtpPort: number;
+  smtpMaxConnections: number;
+  /** Secrets for reply tokens (first signs, all verify); absent: derived from JWT_SECRET's. */
+  tokenSecrets: string[] | undefined;
+  /** HTTP basic auth of the Postmark, SendGrid and raw routes (both unset: those routes answer 401). */
+  webhookUser: string | undefined;
+  webhookPassword: string | undefined;
+  mailgunSigningKey: string | undefined;
+  /** PEM file of the certificate(s) SNS signs with, pinned (no certificate is fetched at run time). */
+  snsCertificateFile: string | undefined;
 }
 
 const envSchema = z.object({
@@ -89,6 +113,17 @@ const envSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  INBOUND_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i, 'INBOUND_DOMAIN must be a domain name')
+    .default('in.afterview.localhost'),
+  INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  INBOUND_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  INBOUND_TOKEN_SECRET: z.string().min(16, 'INBOUND_TOKEN_SECRET must be at least 16 characters').optional(),
+  INBOUND_WEBHOOK_USER: z.string().min(1).optional(),
+  INBOUND_WEBHOOK_PASSWORD: z.string().min(12, 'INBOUND_WEBHOOK_PASSWORD must be at least 12 characters').optional(),
+  MAILGUN_SIGNING_KEY: z.string().min(1).optional(),
+  SNS_SIGNING_CERT_FILE: z.string().min(1).optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -141,6 +176,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerCallerPerMinute: e.RATE_LIMIT_PER_CALLER_PER_MINUTE,
     rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    inbound: {
+      domain: e.INBOUND_DOMAIN.toLowerCase(),
+      trackReplies: env.INBOUND_DOMAIN !== undefined || e.NODE_ENV !== 'production',
+      smtpPort: e.INBOUND_SMTP_PORT,
+      smtpMaxConnections: e.INBOUND_SMTP_MAX_CONNECTIONS,
+      tokenSecrets: e.INBOUND_TOKEN_SECRET?.split(',').map((secret) => secret.trim()).filter(Boolean),
+      webhookUser: e.INBOUND_WEBHOOK_USER,
+      webhookPassword: e.INBOUND_WEBHOOK_PASSWORD,
+      mailgunSigningKey: e.MAILGUN_SIGNING_KEY,
+      snsCertificateFile: e.SNS_SIGNING_CERT_FILE,
+    },
   };
 }
 

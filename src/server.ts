@@ -7,6 +7,10 @@ import { createLogger, errorForLog } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { sealStoredSecrets } from './security/seal-stored-secrets.js';
 import { ensureDevelopmentTenant } from './services/development.js';
+import { type InboundProcessor, startInboundProcessor } from './inbound/processor.js';
+import { type InboundAddressing, replyTokenKeys } from './inbound/reply-token.js';
+import { type InboundSmtpListener, startInboundSmtp } from './inbound/smtp-listener.js';
+import { type InboundDependencies, storeInboundMessage } from './services/inbound-mail.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
@@ -22,12 +26,15 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { mode: { type: 'string', default: 'all' } } });
   const mode = values.mode as RunMode;
-  if (!['all', 'api', 'worker'].includes(mode)) throw new Error(`--mode must be all, api or worker, not ${mode}`);
+  if (!['all', 'api', 'worker', 'inbound'].includes(mode)) throw new Error(`--mode must be all, api, worker or inbound, not ${mode}`);
 
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const jwt = resolveJwtSecret(config);
   const encryption = resolveEncryptionKey(config);
+  // Reply and bounce addresses of outgoing mail, read back by the inbound listener and routes.
+  const addressing: InboundAddressing = { domain: config.inbound.domain, keys: replyTokenKeys(config.inbound.tokenSecrets ?? jwt.secret.split(',')) };
+  if (!config.inbound.trackReplies) log.warn('INBOUND_DOMAIN is not set: replies go straight to candidates and are not read by the service (S1 only through recordReply)');
 
   let metrics: ReturnType<typeof createMetrics> | undefined;
   let database;
@@ -62,8 +69,9 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   metrics = createMetrics(database.db);
 
-  if (mode === 'worker') {
-    // A worker has no API, but an operator still probes and scrapes it.
+  const inboundDeps: InboundDependencies = { db: database.db, clock: () => new Date(), spell: createEnglishSpellChecker(), addressing, log: log.child({ component: 'inbound' }) };
+  if (mode === 'worker' || mode === 'inbound') {
+    // A worker (or the inbound listener alone) has no API, but an operator still probes and scrapes it.
     app = await buildOperationsApp({ db: database.db, logger: log, metrics });
     await app.listen({ port: config.port, host: config.host });
   } else {
@@ -79,6 +87,7 @@ async function main(): Promise<void> {
       production: config.production,
       corsOrigins: config.corsOrigins,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
+      inbound: { ...config.inbound, onStored: () => inboundProcessor?.kick() },
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
@@ -96,8 +105,27 @@ async function main(): Promise<void> {
     }
   }
 
+  // Inbound mail: the SMTP listener stores each message before its 250; the processor handles it.
+  let inboundProcessor: InboundProcessor | undefined;
+  let inboundSmtp: InboundSmtpListener | undefined;
+  if (mode === 'all' || mode === 'inbound') {
+    inboundProcessor = startInboundProcessor(inboundDeps);
+    if (config.inbound.smtpPort !== 0) {
+      inboundSmtp = await startInboundSmtp({
+        host: config.host,
+        port: config.inbound.smtpPort,
+        domain: config.inbound.domain,
+        maxConnections: config.inbound.smtpMaxConnections,
+        log: inboundDeps.log,
+        store: async (message) => (await storeInboundMessage(database.db, { source: 'smtp', ...message }, new Date())).id!,
+        onStored: () => inboundProcessor?.kick(),
+      });
+      log.info(`Inbound mail for @${config.inbound.domain} on smtp://${config.host}:${inboundSmtp.port}`);
+    }
+  }
+
   let mailer: Mailer | undefined;
-  if (mode !== 'api') {
+  if (mode === 'all' || mode === 'worker') {
     const workerLog = log.child({ component: 'worker' });
     mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: outboxDirectory(config), log: workerLog, closeGraceMs: 5_000 });
     // One breaker for the process: a relay outage seen by one dispatch holds back the next.
@@ -119,6 +147,8 @@ async function main(): Promise<void> {
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
       metrics,
       breaker,
+      addressing: config.inbound.trackReplies ? addressing : undefined,
+      inbound: mode === 'worker' ? inboundDeps : undefined,
     };
     worker = startWorker({
       schedule: config.workerCron,
@@ -140,6 +170,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    await inboundSmtp?.close();
+    await inboundProcessor?.stop();
     await worker?.stop();
     await mailer?.close();
     await closeWebhookAgents();

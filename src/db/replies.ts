@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { Database, ReplyRow } from './schema.js';
+import type { Insertable } from 'kysely';
+import type { Database, RepliesTable, ReplyRow } from './schema.js';
 
-export async function insertReply(db: Kysely<Database>, row: Omit<ReplyRow, 'created_at'>): Promise<ReplyRow> {
+export async function insertReply(db: Kysely<Database>, row: Omit<Insertable<RepliesTable>, 'created_at'>): Promise<ReplyRow> {
   return db.insertInto('replies').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -15,3 +16,4 @@ export async function findRepliesByInterviewIds(db: Kysely<Database>, tenantId: 
     .orderBy('received_at')
     .execute();
 }
+

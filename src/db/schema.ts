@@ -205,7 +205,61 @@ export interface RepliesTable {
   from_name: string | null;
   received_at: Date;
   raises_concerns: boolean;
+  /** Judged once, when recorded (null: recorded before that was kept). */
+  from_employer: Generated<boolean | null>;
+  concerns: Generated<string | null>;
+  kind: Generated<string>;
+  /** The reply's text without its quoted part (inbound mail only). */
+  text: Generated<string | null>;
+  inbound_message_id: Generated<string | null>;
   created_at: Timestamp;
+}
+
+export interface InboundMessagesTable {
+  id: string;
+  tenant_id: string | null;
+  source: string;
+  provider_message_id: string | null;
+  envelope_from: string | null;
+  envelope_to: Json<string[]>;
+  raw: Buffer;
+  size: number;
+  status: Generated<string>;
+  classification: string | null;
+  detail: string | null;
+  matched_by: string | null;
+  message_id: string | null;
+  interview_id: string | null;
+  reply_id: string | null;
+  from_address: string | null;
+  subject: string | null;
+  message_id_header: string | null;
+  attempts: Generated<number>;
+  received_at: Date;
+  processed_at: Date | null;
+}
+
+export interface ReplyForwardsTable {
+  tenant_id: string;
+  id: string;
+  reply_id: string;
+  status: Generated<string>;
+  from_name: string;
+  from_address: string;
+  reply_to_name: string;
+  reply_to_address: string;
+  to_name: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  message_id_header: string;
+  in_reply_to: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  sent_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface SuppressionsTable {
@@ -270,6 +324,8 @@ export interface Database {
   follow_up_steps: FollowUpStepsTable;
   messages: MessagesTable;
   replies: RepliesTable;
+  inbound_messages: InboundMessagesTable;
+  reply_forwards: ReplyForwardsTable;
   suppressions: SuppressionsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
@@ -295,6 +351,8 @@ export type NewFollowUpStep = Insertable<FollowUpStepsTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;
 export type ReplyRow = Selectable<RepliesTable>;
+export type InboundMessageRow = Selectable<InboundMessagesTable>;
+export type ReplyForwardRow = Selectable<ReplyForwardsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;

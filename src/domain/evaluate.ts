@@ -27,6 +27,7 @@ import {
   nextBusinessMoment,
 } from './calendar.js';
 import { callTaskChannelRules, chooseChannel, type ChannelContact } from './channel.js';
+import { isEmployerSide } from './employer-reply.js';
 
 const MINUTE_MS = 60_000;
 
@@ -95,9 +96,16 @@ export function thankYouTimes(
   };
 }
 
-/** S1: a reply from anyone but the candidate comes from the employer side. */
-export function isEmployerReply(reply: ReplyRecord, candidate: Pick<InterviewFacts['candidate'], 'email'>): boolean {
-  return reply.fromEmail.trim().toLowerCase() !== candidate.email.trim().toLowerCase();
+/**
+ * S1: a reply counts as the employer's when it was judged so when recorded (`fromEmployer`), or,
+ * for one recorded before that was kept, by the rule in employer-reply.ts.
+ */
+export function isEmployerReply(reply: ReplyRecord, interview: Pick<InterviewFacts, 'candidate' | 'interviewers'>): boolean {
+  if (reply.fromEmployer !== undefined && reply.fromEmployer !== null) return reply.fromEmployer;
+  return isEmployerSide(
+    { fromEmail: reply.fromEmail },
+    { candidateEmail: interview.candidate.email, interviewerEmails: interview.interviewers.flatMap((person) => (person.email ? [person.email] : [])) },
+  );
 }
 
 export function approvalFor(kind: StepKind, policy: PolicyDocument): Approval {
@@ -196,7 +204,7 @@ function stepLevelStop(step: StepFacts, facts: EvaluationFacts, rules: RuleResul
   rules.push(pass('S3', outcome === null ? 'no outcome recorded yet' : `the outcome (${outcome}) does not stop a ${step.kind.replaceAll('_', ' ')}`));
 
   if (NUDGE_KINDS.has(step.kind)) {
-    if (facts.replies.some((reply) => isEmployerReply(reply, interview.candidate))) {
+    if (facts.replies.some((reply) => isEmployerReply(reply, interview))) {
       rules.push(block('S1', 'the employer side has replied, so no further nudges'));
       return skip('employer_replied');
     }

@@ -124,6 +124,8 @@ export interface ReplyRecord {
   fromEmail: string;
   receivedAt: Date;
   raisesConcerns: boolean;
+  /** Judged when the reply was recorded (employer-reply.ts); absent for replies kept before that. */
+  fromEmployer?: boolean | null;
 }
 
 /** A step as stored: what the plan builder placed, plus what happened since. */

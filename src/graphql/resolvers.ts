@@ -42,6 +42,7 @@ import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../ser
 import type { Resolvers } from './generated/resolvers-types.js';
 import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
 import { debriefMutations } from './resolvers-debrief.js';
+import { inboundResolvers } from './resolvers-inbound.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 import { deliveryFaultMutations } from './resolvers-delivery-faults.js';
@@ -221,6 +222,14 @@ export const resolvers: Resolvers = {
       reply.respondToConcernsStepId ? loaders.step(viewFields(info, NEEDS.FollowUpStep)).load(reply.respondToConcernsStepId) : null,
   },
 };
+
+// Areas with their own resolver files join the map here, type by type.
+for (const area of [inboundResolvers]) {
+  for (const [type, fields] of Object.entries(area)) {
+    const map = resolvers as Record<string, object>;
+    map[type] = { ...(map[type] ?? {}), ...fields };
+  }
+}
 
 /** A mailbox as a header shows it: "Name" <address>. */
 function mailbox({ name, address }: MessageView['from']): string {

@@ -13,10 +13,16 @@ const replyInput = {
   required: ['interviewId', 'fromEmail'],
   properties: {
     interviewId: { type: 'string' },
-    fromEmail: { type: 'string', format: 'email', description: 'Who replied; anyone but the candidate counts as the employer side (S1)' },
+    fromEmail: {
+      type: 'string',
+      format: 'email',
+      description: "Who replied; an interviewer's address or another address at an interviewer's company domain counts as the employer side (S1); mailer-daemon, postmaster and no-reply never do",
+    },
     fromName: { type: 'string' },
     receivedAt: { ...dateTime, description: 'Default: now' },
     raisesConcerns: { type: 'boolean', description: 'S2: adds an answer for the candidate to write, held for review' },
+    concerns: { type: 'string', description: 'What the employer raised; implies raisesConcerns' },
+    fromEmployer: { type: 'boolean', description: 'The partner vouches that the sender speaks for the employer (S1)' },
   },
 } as const;
 
@@ -30,6 +36,7 @@ const replyOutput = {
     receivedAt: dateTime,
     raisesConcerns: { type: 'boolean' },
     fromEmployer: { type: 'boolean' },
+    concerns: { type: 'string', nullable: true },
     cancelledStepIds: { type: 'array', items: { type: 'string' } },
     respondToConcernsStepId: { type: 'string', nullable: true },
   },

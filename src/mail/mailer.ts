@@ -40,6 +40,8 @@ export interface OutgoingMail {
   references?: string[];
   /** Extra headers such as 'X-Afterview-Message': the message's internal id (never personal data). */
   headers?: Record<string, string>;
+  /** The envelope sender (MAIL FROM), where bounces go; default the From address. */
+  envelopeFrom?: string;
 }
 
 export type SendOutcome =
@@ -193,6 +195,10 @@ export function toNodemailerOptions(mail: OutgoingMail): SendMailOptions {
     // the headers say.
     envelope: { from: mail.from.address.trim(), to: [mail.to.address.trim()] },
   };
+  if (mail.envelopeFrom) {
+    const envelopeFrom = checkedMailbox('envelopeFrom', { name: '', address: mail.envelopeFrom });
+    options.envelope = { from: typeof envelopeFrom === 'string' ? envelopeFrom : envelopeFrom.address, to: [mail.to.address.trim()] };
+  }
   if (mail.inReplyTo) options.inReplyTo = checkedMessageId('inReplyTo', mail.inReplyTo);
   if (mail.references && mail.references.length > 0) options.references = mail.references.map((id) => checkedMessageId('references', id));
   return options;

@@ -19,7 +19,7 @@ import { insertReply } from '../db/replies.js';
 import type { Database, FollowUpPlanRow, ReplyRow } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { isPartnerDelivered } from '../domain/channel.js';
-import { isEmployerReply } from '../domain/evaluate.js';
+import { isEmployerSide, type ReplyPeople } from '../domain/employer-reply.js';
 import type { SpellChecker } from '../domain/lint.js';
 import { stepKey } from '../domain/step-key.js';
 import type { Channel, Outcome, StepKind } from '../domain/types.js';
@@ -37,7 +37,7 @@ import {
   toPlanView,
   toStepView,
 } from './follow-up-plans.js';
-import { parseInput, recordOutcomeSchema, recordReplySchema } from './inputs.js';
+import { parseInput, recordOutcomeSchema, type RecordReplyInput, recordReplySchema } from './inputs.js';
 import { loadInterviewFacts } from './interview-facts.js';
 import { type InterviewView, toInterviewView } from './interviews.js';
 import { loadPlanContext } from './plan-context.js';
@@ -57,11 +57,20 @@ export interface ReplyView {
   fromName: string | null;
   receivedAt: Date;
   raisesConcerns: boolean;
-  /** From anyone but the candidate: the employer side answered (S1). */
+  /** The employer side answered (S1): an interviewer, their company's domain, or the partner said so. */
   fromEmployer: boolean;
+  concerns: string | null;
+  kind: 'human' | 'auto_reply' | 'bounce';
+  /** Mail read by the service: the reply's own words, without what it quotes. */
+  text: string | null;
   cancelledStepIds: string[];
   /** S2: the answer the candidate is to write, when the reply raised concerns. */
   respondToConcernsStepId: string | null;
+}
+
+/** The people the employer-side rule (S1) compares a sender with. */
+export function peopleOf(facts: { candidate: { email: string }; interviewers: Array<{ email: string | null }> }): ReplyPeople {
+  return { candidateEmail: facts.candidate.email, interviewerEmails: facts.interviewers.flatMap((person) => (person.email ? [person.email] : [])) };
 }
 
 /** Cancels a plan's pending steps of the given kinds; their unsent messages stop too. */
@@ -94,57 +103,88 @@ export async function recordReply(ctx: ServiceContext, caller: Caller, rawInput:
   const input = parseInput(recordReplySchema, rawInput, 'input');
   if (!isId(input.interviewId)) throw notFound('interview', input.interviewId);
   const now = ctx.clock();
-  return ctx.db.transaction().execute(async (trx) => {
-    const interview = await findInterviewForUpdate(trx, caller.tenantId, input.interviewId);
-    if (!interview) throw notFound('interview', input.interviewId);
-    const receivedAt = input.receivedAt ?? now;
-    if (receivedAt.getTime() > now.getTime() + 5 * 60_000) throw badInput('input.receivedAt', 'must not be in the future');
-    const reply = await insertReply(trx, {
-      tenant_id: caller.tenantId,
-      id: newId(),
-      interview_id: interview.id,
-      from_email: input.fromEmail,
-      from_name: input.fromName ?? null,
-      received_at: receivedAt,
-      raises_concerns: input.raisesConcerns ?? false,
-    });
-    const facts = (await loadInterviewFacts(trx, caller.tenantId, interview.id))!;
-    const fromEmployer = isEmployerReply({ fromEmail: reply.from_email, receivedAt, raisesConcerns: reply.raises_concerns }, facts.candidate);
-    const replyFacts = { fromEmployer, raisesConcerns: reply.raises_concerns, receivedAt: receivedAt.toISOString() };
-    const audit: NewAuditEvent[] = [
-      { actor: caller.sub, action: 'reply.recorded', entityType: 'reply', entityId: reply.id, data: { interviewId: interview.id, ...replyFacts } },
-      { actor: caller.sub, action: 'interview.reply_recorded', entityType: 'interview', entityId: interview.id, data: { replyId: reply.id, ...replyFacts } },
-    ];
-    const events: WebhookEvent[] = [];
-    let cancelledStepIds: string[] = [];
-    let concernsStepId: string | null = null;
+  return ctx.db.transaction().execute((trx) => recordReplyIn(trx, ctx.spell, caller, input, now));
+}
 
-    const plan = await findPlanByInterviewForUpdate(trx, caller.tenantId, interview.id);
-    if (plan && fromEmployer && plan.status !== 'cancelled') {
-      const stopped = await cancelPendingNudges(trx, caller.tenantId, plan, 'employer_replied', caller.sub, now);
-      cancelledStepIds = stopped.ids;
-      audit.push(...stopped.audit);
-      if (reply.raises_concerns && facts.company.followUpStyle !== 'none') {
-        concernsStepId = await addConcernsStep(trx, ctx.spell, caller, plan, reply, now);
-      }
-      const completion = await settlePlans(trx, caller.tenantId, [plan], caller.sub, now);
-      audit.push(...completion.audit);
-      events.push(...completion.events);
-    }
-    await insertAuditEvents(trx, caller.tenantId, audit);
-    await enqueueWebhookEvents(trx, caller.tenantId, events, now);
-    return {
-      id: reply.id,
-      interviewId: interview.id,
-      fromEmail: reply.from_email,
-      fromName: reply.from_name,
-      receivedAt,
-      raisesConcerns: reply.raises_concerns,
-      fromEmployer,
-      cancelledStepIds,
-      respondToConcernsStepId: concernsStepId,
-    };
+/** What mail read by the service adds to a reply: its kind, its text, the message it came in. */
+export interface InboundReplyFacts {
+  kind: 'human' | 'auto_reply' | 'bounce';
+  text: string | null;
+  inboundMessageId: string;
+}
+
+/**
+ * recordReply's effects inside a transaction the caller holds (the inbound mail service records
+ * a reply together with the rest of what the message causes). An automatic answer or a bounce
+ * is kept as a reply of that kind and never counts as the employer's.
+ */
+export async function recordReplyIn(
+  trx: Kysely<Database>,
+  spell: SpellChecker,
+  caller: Caller,
+  input: RecordReplyInput,
+  now: Date,
+  inbound?: InboundReplyFacts,
+): Promise<ReplyView> {
+  const interview = await findInterviewForUpdate(trx, caller.tenantId, input.interviewId);
+  if (!interview) throw notFound('interview', input.interviewId);
+  const receivedAt = input.receivedAt ?? now;
+  if (receivedAt.getTime() > now.getTime() + 5 * 60_000) throw badInput('input.receivedAt', 'must not be in the future');
+  const facts = (await loadInterviewFacts(trx, caller.tenantId, interview.id))!;
+  const kind = inbound?.kind ?? 'human';
+  const fromEmployer = kind === 'human' && isEmployerSide({ fromEmail: input.fromEmail, fromEmployer: input.fromEmployer }, peopleOf(facts));
+  const concerns = input.concerns?.trim() || null;
+  const reply = await insertReply(trx, {
+    tenant_id: caller.tenantId,
+    id: newId(),
+    interview_id: interview.id,
+    from_email: input.fromEmail,
+    from_name: input.fromName ?? null,
+    received_at: receivedAt,
+    raises_concerns: (input.raisesConcerns ?? false) || concerns !== null,
+    from_employer: fromEmployer,
+    concerns,
+    kind,
+    text: inbound?.text ?? null,
+    inbound_message_id: inbound?.inboundMessageId ?? null,
   });
+  const replyFacts = { fromEmployer, raisesConcerns: reply.raises_concerns, receivedAt: receivedAt.toISOString() };
+  const audit: NewAuditEvent[] = [
+    { actor: caller.sub, action: 'reply.recorded', entityType: 'reply', entityId: reply.id, data: { interviewId: interview.id, ...replyFacts } },
+    { actor: caller.sub, action: 'interview.reply_recorded', entityType: 'interview', entityId: interview.id, data: { replyId: reply.id, ...replyFacts } },
+  ];
+  const events: WebhookEvent[] = [];
+  let cancelledStepIds: string[] = [];
+  let concernsStepId: string | null = null;
+
+  const plan = await findPlanByInterviewForUpdate(trx, caller.tenantId, interview.id);
+  if (plan && fromEmployer && plan.status !== 'cancelled') {
+    const stopped = await cancelPendingNudges(trx, caller.tenantId, plan, 'employer_replied', caller.sub, now);
+    cancelledStepIds = stopped.ids;
+    audit.push(...stopped.audit);
+    if (reply.raises_concerns && facts.company.followUpStyle !== 'none') {
+      concernsStepId = await addConcernsStep(trx, spell, caller, plan, reply, now);
+    }
+    const completion = await settlePlans(trx, caller.tenantId, [plan], caller.sub, now);
+    audit.push(...completion.audit);
+    events.push(...completion.events);
+  }
+  await insertAuditEvents(trx, caller.tenantId, audit);
+  await enqueueWebhookEvents(trx, caller.tenantId, events, now);
+  return {
+    id: reply.id,
+    interviewId: interview.id,
+    fromEmail: reply.from_email,
+    fromName: reply.from_name,
+    receivedAt,
+    raisesConcerns: reply.raises_concerns,
+    fromEmployer,
+    concerns,
+    kind,
+    text: reply.text,
+    cancelledStepIds,
+    respondToConcernsStepId: concernsStepId,
+  };
 }
 
 /** S2: a step for the candidate to answer the concerns, evaluated at once (so held for review). */

@@ -125,7 +125,7 @@ export function sentRecords(steps: readonly FollowUpStepRow[]): SentRecord[] {
 }
 
 export function toReplyRecord(row: ReplyRow): ReplyRecord {
-  return { fromEmail: row.from_email, receivedAt: row.received_at, raisesConcerns: row.raises_concerns };
+  return { fromEmail: row.from_email, receivedAt: row.received_at, raisesConcerns: row.raises_concerns, fromEmployer: row.from_employer };
 }
 
 /**

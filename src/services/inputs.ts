@@ -189,6 +189,10 @@ export const recordReplySchema = z.strictObject({
   fromName: displayName(LIMITS.name).nullish(),
   receivedAt: instant.nullish(),
   raisesConcerns: z.boolean().nullish(),
+  /** What the employer raised (S2 answers it). */
+  concerns: checked((value) => multiLineProblem(value, 2000)).nullish(),
+  /** The partner vouches that the sender speaks for the employer. */
+  fromEmployer: z.boolean().nullish(),
 });
 export type RecordReplyInput = z.output<typeof recordReplySchema>;
 

@@ -14,6 +14,7 @@ import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { errorForLog } from '../logger.js';
+import { bounceAddressFor, type InboundAddressing, replyAddressFor } from '../inbound/reply-token.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
@@ -51,17 +52,25 @@ export function sendBackoffMs(attempts: number, random: () => number): number {
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-export function outgoingMailOf(message: MessageRow): OutgoingMail {
+/**
+ * The mail for a message row. With inbound addressing, replies go to reply+<token>@ and bounces
+ * to bounce+<token>@ the inbound domain (read back by src/inbound), the Reply-To still showing
+ * the candidate's name; automatic delivery and read receipts are asked to stay away, while
+ * out-of-office answers (which carry a return date) still come.
+ */
+export function outgoingMailOf(message: MessageRow, addressing?: InboundAddressing): OutgoingMail {
+  const tracked = addressing !== undefined;
   return {
     messageId: message.message_id_header,
     from: { name: message.from_name, address: message.from_address },
-    replyTo: { name: message.reply_to_name, address: message.reply_to_address },
+    replyTo: { name: message.reply_to_name, address: tracked ? replyAddressFor(addressing, message.id) : message.reply_to_address },
+    ...(tracked ? { envelopeFrom: bounceAddressFor(addressing, message.id) } : {}),
     to: { name: message.to_name, address: message.to_address ?? '' },
     subject: message.subject,
     text: message.body,
     inReplyTo: message.in_reply_to,
     references: message.references_header,
-    headers: { 'X-Afterview-Message': message.id },
+    headers: tracked ? { 'X-Afterview-Message': message.id, 'X-Auto-Response-Suppress': 'DR, RN, NRN' } : { 'X-Afterview-Message': message.id },
   };
 }
 
@@ -86,6 +95,8 @@ export interface DispatchOptions {
   signal?: AbortSignal;
   random?: () => number;
   onOutcome?: (outcome: SendOutcome) => void;
+  /** Reply and bounce addresses at INBOUND_DOMAIN (absent: replies go to the candidate directly). */
+  addressing?: InboundAddressing;
 }
 
 type Counted = 'sent' | 'retried' | 'dead';
@@ -235,7 +246,7 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const send = async (message: MessageRow): Promise<SendOutcome | null> => {
     let turn: HandoverTurn | undefined;
     let notHandedOver = false;
-    const outcome = await options.mailer.send(outgoingMailOf(message), {
+    const outcome = await options.mailer.send(outgoingMailOf(message, options.addressing), {
       handover: async () => {
         turn = handovers.take(options.signal);
         try {

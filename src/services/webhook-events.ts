@@ -15,6 +15,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'plan.completed',
   'plan.cancelled',
   'interview.ended',
+  'reply.received',
+  'reply.auto',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

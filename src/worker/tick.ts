@@ -4,11 +4,14 @@ import { findNextDueAt } from '../db/messages.js';
 import type { Database } from '../db/schema.js';
 import type { SpellChecker } from '../domain/lint.js';
 import { errorForLog } from '../logger.js';
+import type { InboundAddressing } from '../inbound/reply-token.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { RelayBreaker } from '../mail/relay-breaker.js';
 import type { Metrics } from '../metrics.js';
+import { type InboundDependencies, processPendingInbound } from '../services/inbound-mail.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { announceEndedInterviews } from '../services/interview-endings.js';
+import { dispatchReplyForwards } from '../services/reply-forwards.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import type { WorkerLane } from './worker.js';
@@ -37,6 +40,10 @@ export interface TickDependencies {
   metrics?: Metrics;
   /** The process's relay breaker; without one, each dispatch starts with a closed one. */
   breaker?: RelayBreaker;
+  /** Reply/bounce addresses at INBOUND_DOMAIN for outgoing mail. */
+  addressing?: InboundAddressing;
+  /** Handle stored inbound mail here too (a worker-only process, for mail the API's routes stored). */
+  inbound?: InboundDependencies;
 }
 
 /**
@@ -90,6 +97,7 @@ export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): 
       concurrency: settings.sendConcurrency,
       handoverWindow: settings.handoverWindow,
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
+      addressing: deps.addressing,
       signal,
       onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
     });
@@ -163,11 +171,27 @@ export async function evaluateDueWork(deps: TickDependencies, signal: AbortSigna
   await drainDueSteps(deps, signal);
 }
 
+/**
+ * The replies lane: handles inbound mail stored by another process (a worker-only process, for
+ * mail the API's routes stored), then forwards employers' replies to their candidates.
+ */
+export async function handleReplies(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+  const { db, log, settings } = deps;
+  if (deps.inbound && !signal.aborted) {
+    const handled = await processPendingInbound(deps.inbound, settings.batchSize, signal);
+    if (handled.processed > 0) log.info(handled, 'inbound mail handled');
+  }
+  if (signal.aborted) return;
+  const forwarded = await dispatchReplyForwards(db, { mailer: deps.mailer, clock: deps.clock, log, leaseMs: settings.leaseMs, batchSize: settings.batchSize, signal });
+  if (forwarded.sent + forwarded.retried + forwarded.dead > 0) log.info(forwarded, 'replies forwarded to candidates');
+}
+
 export function workerLanes(deps: TickDependencies): WorkerLane[] {
   return [
     { name: 'steps', run: (signal) => evaluateDueWork(deps, signal), then: ['mail', 'webhooks'] },
     { name: 'mail', run: (signal) => sendDueMail(deps, signal) },
     { name: 'webhooks', run: (signal) => deliverDueWebhooks(deps, signal) },
+    { name: 'replies', run: (signal) => handleReplies(deps, signal) },
   ];
 }
 
@@ -178,5 +202,5 @@ export function workerLanes(deps: TickDependencies): WorkerLane[] {
 export async function runWorkerTick(deps: TickDependencies, signal: AbortSignal): Promise<void> {
   await evaluateDueWork(deps, signal);
   if (signal.aborted) return;
-  await Promise.all([sendDueMail(deps, signal), deliverDueWebhooks(deps, signal)]);
+  await Promise.all([sendDueMail(deps, signal), deliverDueWebhooks(deps, signal), handleReplies(deps, signal)]);
 }

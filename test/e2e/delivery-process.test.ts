@@ -97,7 +97,9 @@ describe('follow-ups through the service as a process, with a real SMTP server',
     expect(mails.map((m) => m.envelope.rcptTo[0]).sort()).toEqual(['alan@northwind.example', 'grace@northwind.example']);
     for (const mail of mails) {
       expect(mail.headers.get('from')).toMatchObject({ value: [{ name: 'Ada Lovelace via E2E Jobs', address: 'e2e-jobs@afterview.localhost' }] });
-      expect(mail.headers.get('reply-to')).toMatchObject({ value: [{ address: 'ada@example.com' }] });
+      // Replies come back to the service (which forwards them to the candidate), bounces too.
+      expect(mail.headers.get('reply-to')).toMatchObject({ value: [{ name: 'Ada Lovelace', address: expect.stringMatching(/^reply\+[0-9a-f]{48}@in\.afterview\.localhost$/) }] });
+      expect(mail.envelope.mailFrom).toMatch(/^bounce\+[0-9a-f]{48}@in\.afterview\.localhost$/);
       expect(mail.subject).toContain('Site Reliability Engineer');
       expect(mail.messageId).toMatch(/^<[0-9a-f-]{36}@afterview\.localhost>$/);
     }

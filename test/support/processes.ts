@@ -15,7 +15,8 @@ export interface ServiceProcess {
 }
 
 export function serviceEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test' };
+  // The inbound SMTP listener is off unless a test asks for it (its default port would clash between processes).
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', INBOUND_SMTP_PORT: '0' };
   delete env.DATABASE_URL;
   delete env.SMTP_URL;
   delete env.JWT_SECRET;

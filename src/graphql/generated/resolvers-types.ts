@@ -9,6 +9,7 @@ import type { PlannedStep as DomainPlannedStep, RuleResult as DomainRuleResult, 
 import type { PolicyView } from '../../services/policies.js';
 import type { MessageView } from '../../services/messages.js';
 import type { ReplyView } from '../../services/follow-up-events.js';
+import type { InboundMessageView } from '../../services/inbound-messages.js';
 import type { WebhookEndpointView, WebhookDeliveryView, WebhookAttemptView } from '../../services/webhooks.js';
 import type { SuppressionView } from '../../services/suppressions.js';
 import type { SigningKeyView } from '../../services/tokens-and-keys.js';
@@ -206,6 +207,57 @@ export type FollowUpStyle =
   | 'STANDARD'
   | 'THANK_YOU_ONLY';
 
+/** A message that came back (over SMTP or from a provider's webhook), as stored. */
+export type InboundMessage = {
+  __typename?: 'InboundMessage';
+  /** human, auto_reply, unsubscribe, bounce or delay. */
+  classification?: Maybe<Scalars['String']['output']>;
+  /** Why it was classified so, or why it could not be read. */
+  detail?: Maybe<Scalars['String']['output']>;
+  fromAddress?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  interviewId?: Maybe<Scalars['ID']['output']>;
+  /** token, header or sender. */
+  matchedBy?: Maybe<Scalars['String']['output']>;
+  messageId?: Maybe<Scalars['ID']['output']>;
+  processedAt?: Maybe<Scalars['DateTime']['output']>;
+  receivedAt: Scalars['DateTime']['output'];
+  replyId?: Maybe<Scalars['ID']['output']>;
+  size: Scalars['Int']['output'];
+  /** smtp, postmark, mailgun, sendgrid, ses, raw, or <provider>-event. */
+  source: Scalars['String']['output'];
+  status: InboundMessageStatus;
+  subject?: Maybe<Scalars['String']['output']>;
+};
+
+export type InboundMessageConnection = {
+  __typename?: 'InboundMessageConnection';
+  edges: Array<InboundMessageEdge>;
+  pageInfo: PageInfo;
+};
+
+export type InboundMessageEdge = {
+  __typename?: 'InboundMessageEdge';
+  cursor: Scalars['String']['output'];
+  node: InboundMessage;
+};
+
+export type InboundMessageFilter = {
+  status?: InputMaybe<Array<InboundMessageStatus>>;
+};
+
+export type InboundMessageStatus =
+  /** Matched to one of our messages (or plans) and acted on. */
+  | 'APPLIED'
+  /** Could not be applied; the service log says why. */
+  | 'FAILED'
+  /** Stored, not handled yet. */
+  | 'RECEIVED'
+  /** Matched nothing: kept, nothing else happened. */
+  | 'UNMATCHED'
+  /** Not a message the parser could read (hostile or broken MIME): kept as received. */
+  | 'UNPARSABLE';
+
 export type Interview = {
   __typename?: 'Interview';
   /** When the interviewer said they would call back; drives the optional call reminder. */
@@ -228,6 +280,8 @@ export type Interview = {
   outcome?: Maybe<Outcome>;
   outcomeAt?: Maybe<Scalars['DateTime']['output']>;
   positionTitle: Scalars['String']['output'];
+  /** Every reply recorded or read for this interview, oldest first. */
+  replies: Array<Reply>;
   /** An article or work sample worth sending later; the check-in opens with it. */
   resourceUrl?: Maybe<Scalars['String']['output']>;
   startsAt: Scalars['DateTime']['output'];
@@ -650,6 +704,8 @@ export type Query = {
   followUpPlan?: Maybe<FollowUpPlan>;
   /** Steps across plans in due order. At most 100 per page. */
   followUpSteps: FollowUpStepConnection;
+  /** Mail that came back for this tenant, newest first (unmatched mail included once it names this tenant's plan or message). */
+  inboundMessages: InboundMessageConnection;
   interview?: Maybe<Interview>;
   /** At most 100 per page. */
   interviews: InterviewConnection;
@@ -696,6 +752,13 @@ export type QueryFollowUpPlanArgs = {
 export type QueryFollowUpStepsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<FollowUpStepFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryInboundMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<InboundMessageFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -754,7 +817,11 @@ export type Recipient = {
 };
 
 export type RecordReplyInput = {
+  /** What the employer raised; implies raisesConcerns (S2). */
+  concerns?: InputMaybe<Scalars['String']['input']>;
   fromEmail: Scalars['EmailAddress']['input'];
+  /** The partner vouches that the sender speaks for the employer (S1), e.g. a recruiter's own address. */
+  fromEmployer?: InputMaybe<Scalars['Boolean']['input']>;
   fromName?: InputMaybe<Scalars['String']['input']>;
   interviewId: Scalars['ID']['input'];
   raisesConcerns?: InputMaybe<Scalars['Boolean']['input']>;
@@ -766,17 +833,31 @@ export type Reply = {
   __typename?: 'Reply';
   /** The pending check-ins this reply stopped. */
   cancelledSteps: Array<FollowUpStep>;
+  /** What the employer raised (recordReply's concerns). */
+  concerns?: Maybe<Scalars['String']['output']>;
   fromEmail: Scalars['EmailAddress']['output'];
   /** From anyone but the candidate: the employer side answered, so the nudges stopped (S1). */
   fromEmployer: Scalars['Boolean']['output'];
   fromName?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   interview: Interview;
+  interviewId: Scalars['ID']['output'];
+  kind: ReplyKind;
   raisesConcerns: Scalars['Boolean']['output'];
   receivedAt: Scalars['DateTime']['output'];
   /** S2: the answer the candidate is to write, held for review, when the reply raised concerns. */
   respondToConcernsStep?: Maybe<FollowUpStep>;
+  /** For mail read by the service: the reply's own words, without the part it quotes (for a bounce, its status). */
+  text?: Maybe<Scalars['String']['output']>;
 };
+
+/** What came back: a person writing, an automatic answer, or a delivery status notification. */
+export type ReplyKind =
+  /** An automatic answer (RFC 3834, out of office): never counts as the employer's reply. */
+  | 'AUTO_REPLY'
+  /** A delivery status notification. */
+  | 'BOUNCE'
+  | 'HUMAN';
 
 /** PASS: the rule was checked and let the step through. ADJUST: it changed a time, a channel or marked the step late. BLOCK: it stopped, held, deferred or cancelled the step. */
 export type RuleOutcome =
@@ -1085,6 +1166,11 @@ export type ResolversTypes = {
   FollowUpStepFilter: FollowUpStepFilter;
   FollowUpStyle: FollowUpStyle;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  InboundMessage: ResolverTypeWrapper<InboundMessageView>;
+  InboundMessageConnection: ResolverTypeWrapper<Omit<InboundMessageConnection, 'edges'> & { edges: Array<ResolversTypes['InboundMessageEdge']> }>;
+  InboundMessageEdge: ResolverTypeWrapper<Omit<InboundMessageEdge, 'node'> & { node: ResolversTypes['InboundMessage'] }>;
+  InboundMessageFilter: InboundMessageFilter;
+  InboundMessageStatus: InboundMessageStatus;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Interview: ResolverTypeWrapper<InterviewView>;
   InterviewConnection: ResolverTypeWrapper<Omit<InterviewConnection, 'edges'> & { edges: Array<ResolversTypes['InterviewEdge']> }>;
@@ -1112,6 +1198,7 @@ export type ResolversTypes = {
   Recipient: ResolverTypeWrapper<DomainRecipient>;
   RecordReplyInput: RecordReplyInput;
   Reply: ResolverTypeWrapper<ReplyView>;
+  ReplyKind: ReplyKind;
   RuleOutcome: RuleOutcome;
   RuleResult: ResolverTypeWrapper<DomainRuleResult>;
   ScheduleInterviewInput: ScheduleInterviewInput;
@@ -1161,6 +1248,10 @@ export type ResolversParentTypes = {
   FollowUpStepEdge: Omit<FollowUpStepEdge, 'node'> & { node: ResolversParentTypes['FollowUpStep'] };
   FollowUpStepFilter: FollowUpStepFilter;
   ID: Scalars['ID']['output'];
+  InboundMessage: InboundMessageView;
+  InboundMessageConnection: Omit<InboundMessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['InboundMessageEdge']> };
+  InboundMessageEdge: Omit<InboundMessageEdge, 'node'> & { node: ResolversParentTypes['InboundMessage'] };
+  InboundMessageFilter: InboundMessageFilter;
   Int: Scalars['Int']['output'];
   Interview: InterviewView;
   InterviewConnection: Omit<InterviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['InterviewEdge']> };
@@ -1313,6 +1404,33 @@ export type FollowUpStepEdgeResolvers<ContextType = GraphQLContext, ParentType e
   node?: Resolver<ResolversTypes['FollowUpStep'], ParentType, ContextType>;
 };
 
+export type InboundMessageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InboundMessage'] = ResolversParentTypes['InboundMessage']> = {
+  classification?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fromAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  interviewId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  matchedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  processedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  replyId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['InboundMessageStatus'], ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type InboundMessageConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InboundMessageConnection'] = ResolversParentTypes['InboundMessageConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['InboundMessageEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type InboundMessageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InboundMessageEdge'] = ResolversParentTypes['InboundMessageEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['InboundMessage'], ParentType, ContextType>;
+};
+
 export type InterviewResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Interview'] = ResolversParentTypes['Interview']> = {
   callBackExpectedBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   candidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType>;
@@ -1329,6 +1447,7 @@ export type InterviewResolvers<ContextType = GraphQLContext, ParentType extends 
   outcome?: Resolver<Maybe<ResolversTypes['Outcome']>, ParentType, ContextType>;
   outcomeAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   positionTitle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  replies?: Resolver<Array<ResolversTypes['Reply']>, ParentType, ContextType>;
   resourceUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['InterviewStatus'], ParentType, ContextType>;
@@ -1470,6 +1589,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   candidates?: Resolver<ResolversTypes['CandidateConnection'], ParentType, ContextType, RequireFields<QueryCandidatesArgs, 'first'>>;
   followUpPlan?: Resolver<Maybe<ResolversTypes['FollowUpPlan']>, ParentType, ContextType, RequireFields<QueryFollowUpPlanArgs, 'id'>>;
   followUpSteps?: Resolver<ResolversTypes['FollowUpStepConnection'], ParentType, ContextType, RequireFields<QueryFollowUpStepsArgs, 'first'>>;
+  inboundMessages?: Resolver<ResolversTypes['InboundMessageConnection'], ParentType, ContextType, Partial<QueryInboundMessagesArgs>>;
   interview?: Resolver<Maybe<ResolversTypes['Interview']>, ParentType, ContextType, RequireFields<QueryInterviewArgs, 'id'>>;
   interviews?: Resolver<ResolversTypes['InterviewConnection'], ParentType, ContextType, RequireFields<QueryInterviewsArgs, 'first'>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
@@ -1492,14 +1612,18 @@ export type RecipientResolvers<ContextType = GraphQLContext, ParentType extends 
 
 export type ReplyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Reply'] = ResolversParentTypes['Reply']> = {
   cancelledSteps?: Resolver<Array<ResolversTypes['FollowUpStep']>, ParentType, ContextType>;
+  concerns?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fromEmail?: Resolver<ResolversTypes['EmailAddress'], ParentType, ContextType>;
   fromEmployer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   fromName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   interview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType>;
+  interviewId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ReplyKind'], ParentType, ContextType>;
   raisesConcerns?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   respondToConcernsStep?: Resolver<Maybe<ResolversTypes['FollowUpStep']>, ParentType, ContextType>;
+  text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RuleResult'] = ResolversParentTypes['RuleResult']> = {
@@ -1607,6 +1731,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   FollowUpStep?: FollowUpStepResolvers<ContextType>;
   FollowUpStepConnection?: FollowUpStepConnectionResolvers<ContextType>;
   FollowUpStepEdge?: FollowUpStepEdgeResolvers<ContextType>;
+  InboundMessage?: InboundMessageResolvers<ContextType>;
+  InboundMessageConnection?: InboundMessageConnectionResolvers<ContextType>;
+  InboundMessageEdge?: InboundMessageEdgeResolvers<ContextType>;
   Interview?: InterviewResolvers<ContextType>;
   InterviewConnection?: InterviewConnectionResolvers<ContextType>;
   InterviewEdge?: InterviewEdgeResolvers<ContextType>;
