@@ -36,6 +36,8 @@ export async function findCandidatesByIds(db: Kysely<Database>, tenantId: string
 export interface CandidateListFilter {
   email?: string | undefined;
   consent?: boolean | undefined;
+  /** A candidate token's own candidate: the list holds that row at most. */
+  id?: string | undefined;
 }
 
 export async function listCandidates(
@@ -49,6 +51,7 @@ export async function listCandidates(
   if (page.afterId) query = query.where('id', '>', page.afterId);
   if (filter.email !== undefined) query = query.where((eb) => eb(eb.fn('lower', ['email']), '=', filter.email!.toLowerCase()));
   if (filter.consent !== undefined) query = query.where('consent', '=', filter.consent);
+  if (filter.id !== undefined) query = query.where('id', '=', filter.id);
   query = query.orderBy('id').limit(page.limit);
   return columns ? query.select(columns).execute() : query.selectAll().execute();
 }

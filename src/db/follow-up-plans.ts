@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { plansOfCandidate } from './candidate-scope.js';
 import { anyId } from './ids.js';
 import type { Database, FollowUpPlanColumn, FollowUpPlanRow, FollowUpStepColumn, FollowUpStepRow, NewFollowUpStep } from './schema.js';
 
@@ -123,6 +124,8 @@ export interface StepListFilter {
   kinds?: string[] | undefined;
   dueBefore?: Date | undefined;
   planId?: string | undefined;
+  /** A candidate token's candidate: only the steps of their plans. */
+  candidateId?: string | undefined;
 }
 
 /** Steps in due order; the cursor is the last (due_at, id) seen. */
@@ -142,6 +145,7 @@ export async function listSteps(
   if (filter.kinds?.length) query = query.where('kind', 'in', filter.kinds);
   if (filter.dueBefore) query = query.where('due_at', '<', filter.dueBefore);
   if (filter.planId) query = query.where('plan_id', '=', filter.planId);
+  if (filter.candidateId) query = query.where('plan_id', 'in', plansOfCandidate(tenantId, filter.candidateId));
   query = query.orderBy('due_at').orderBy('id').limit(page.limit);
   return columns ? query.select(columns).execute() : query.selectAll().execute();
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { plansOfCandidate } from './candidate-scope.js';
 import type { Database, MessageRow, NewMessage } from './schema.js';
 
 export async function insertMessages(db: Kysely<Database>, rows: NewMessage[]): Promise<MessageRow[]> {
@@ -125,6 +126,8 @@ export interface MessageListFilter {
   statuses?: string[] | undefined;
   planId?: string | undefined;
   stepId?: string | undefined;
+  /** A candidate token's candidate: only the messages of their plans. */
+  candidateId?: string | undefined;
 }
 
 export async function listMessages(
@@ -138,6 +141,7 @@ export async function listMessages(
   if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
   if (filter.planId) query = query.where('plan_id', '=', filter.planId);
   if (filter.stepId) query = query.where('step_id', '=', filter.stepId);
+  if (filter.candidateId) query = query.where('plan_id', 'in', plansOfCandidate(tenantId, filter.candidateId));
   return query.orderBy('id').limit(page.limit).execute();
 }
 

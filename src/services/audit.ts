@@ -1,8 +1,9 @@
 import { listAuditEventsForEntity } from '../db/audit-events.js';
+import { candidateOwnsEntity } from '../db/candidate-scope.js';
 import { isId } from '../db/ids.js';
 import type { AuditEventRow } from '../db/schema.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
-import { notFound } from './errors.js';
+import { notFound, ServiceError } from './errors.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
 
 export interface AuditEventView {
@@ -23,6 +24,11 @@ export async function listAuditEvents(ctx: ServiceContext, caller: Caller, entit
   requireScope(caller, 'followups:read');
   const window = pageWindow(request, 50);
   if (!isId(entityId)) throw notFound('entity', entityId);
+  // API.md: a candidate token reads the trail of its own entities only; any other id (another
+  // candidate's, a tenant-wide one, or none at all) is refused alike.
+  if (caller.candidateId !== undefined && !(await candidateOwnsEntity(ctx.db, caller.tenantId, caller.candidateId, entityId))) {
+    throw new ServiceError('FORBIDDEN', 'a candidate token can read the audit trail of its own candidate only');
+  }
   const rows = await listAuditEventsForEntity(ctx.db, caller.tenantId, entityId, window);
   if (rows.length === 0 && !window.afterId) throw notFound('entity', entityId);
   return toPage(rows, window.size, toAuditEventView);

@@ -2,7 +2,7 @@ import { insertAuditEvents } from '../db/audit-events.js';
 import { findCandidateForUpdate, findCandidatesByIds, insertCandidate, listCandidates, updateCandidateRow } from '../db/candidates.js';
 import { isId, newId } from '../db/ids.js';
 import type { CandidateColumn, CandidateRow, CandidateUpdate } from '../db/schema.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { notFound } from './errors.js';
 import { createCandidateSchema, parseInput, updateCandidateSchema } from './inputs.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
@@ -38,6 +38,7 @@ const CANDIDATE_COLUMNS: ColumnsOf<CandidateView, CandidateColumn> = {
 
 export async function createCandidate(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<CandidateView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'create candidates');
   const input = parseInput(createCandidateSchema, rawInput, 'input');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
@@ -70,6 +71,7 @@ export async function createCandidate(ctx: ServiceContext, caller: Caller, rawIn
 
 export async function updateCandidate(ctx: ServiceContext, caller: Caller, id: string, rawInput: unknown): Promise<CandidateView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'change candidates');
   const input = parseInput(updateCandidateSchema, rawInput, 'input');
   if (!isId(id)) throw notFound('candidate', id);
   const now = ctx.clock();
@@ -107,7 +109,9 @@ export async function updateCandidate(ctx: ServiceContext, caller: Caller, id: s
 
 export async function getCandidate(ctx: ServiceContext, caller: Caller, id: string): Promise<CandidateView> {
   requireScope(caller, 'followups:read');
-  const [row] = isId(id) ? await findCandidatesByIds(ctx.db, caller.tenantId, [id]) : [];
+  // A candidate token sees its own candidate only; another id answers as a missing one.
+  const visible = isId(id) && (caller.candidateId === undefined || caller.candidateId === id);
+  const [row] = visible ? await findCandidatesByIds(ctx.db, caller.tenantId, [id]) : [];
   if (!row) throw notFound('candidate', id);
   return toCandidateView(row);
 }
@@ -131,6 +135,7 @@ export async function listCandidatesPage(
   const rows = await listCandidates(ctx.db, caller.tenantId, window, {
     email: filter.email ?? undefined,
     consent: filter.consent ?? undefined,
+    id: caller.candidateId,
   }, columnsFor(CANDIDATE_COLUMNS, fields, ['id']));
   return toPage(rows, window.size, toCandidateView);
 }

@@ -23,7 +23,8 @@ import { isEmployerReply } from '../domain/evaluate.js';
 import type { SpellChecker } from '../domain/lint.js';
 import { stepKey } from '../domain/step-key.js';
 import type { Channel, Outcome, StepKind } from '../domain/types.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { requireOwnRow } from './candidate-scope.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound } from './errors.js';
 import {
   cancelPlanSteps,
@@ -89,6 +90,7 @@ async function cancelPendingNudges(
  */
 export async function recordReply(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<ReplyView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'record replies');
   const input = parseInput(recordReplySchema, rawInput, 'input');
   if (!isId(input.interviewId)) throw notFound('interview', input.interviewId);
   const now = ctx.clock();
@@ -198,6 +200,7 @@ async function addConcernsStep(
  */
 export async function recordOutcome(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<InterviewView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'record outcomes');
   const input = parseInput(recordOutcomeSchema, rawInput);
   if (!isId(input.interviewId)) throw notFound('interview', input.interviewId);
   const now = ctx.clock();
@@ -240,6 +243,7 @@ async function lockPlan(trx: Kysely<Database>, caller: Caller, id: string): Prom
 /** Holds every waiting step of the plan where it is; nothing new is evaluated until resumed. */
 export async function pauseFollowUpPlan(ctx: ServiceContext, caller: Caller, id: string): Promise<FollowUpPlanView> {
   requireScope(caller, 'followups:write');
+  if (isId(id)) await requireOwnRow(ctx.db, caller, 'plan', id, 'follow-up plan');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
     const plan = await lockPlan(trx, caller, id);
@@ -256,6 +260,7 @@ export async function pauseFollowUpPlan(ctx: ServiceContext, caller: Caller, id:
 /** Picks the plan up again from now: waiting steps are timed afresh (a window that closed meanwhile is missed). */
 export async function resumeFollowUpPlan(ctx: ServiceContext, caller: Caller, id: string): Promise<FollowUpPlanView> {
   requireScope(caller, 'followups:write');
+  if (isId(id)) await requireOwnRow(ctx.db, caller, 'plan', id, 'follow-up plan');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
     const plan = await lockPlan(trx, caller, id);
@@ -270,6 +275,7 @@ export async function resumeFollowUpPlan(ctx: ServiceContext, caller: Caller, id
 
 export async function cancelFollowUpPlan(ctx: ServiceContext, caller: Caller, id: string, reason: string | null | undefined): Promise<FollowUpPlanView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'cancel follow-up plans');
   const why = reason?.trim() || 'cancelled_by_partner';
   if (why.length > 200 || /[\u0000-\u001f]/.test(why)) throw badInput('reason', 'must be one line of at most 200 characters');
   const now = ctx.clock();
@@ -286,6 +292,7 @@ export async function cancelFollowUpPlan(ctx: ServiceContext, caller: Caller, id
  */
 export async function markStepDelivered(ctx: ServiceContext, caller: Caller, id: string): Promise<FollowUpStepView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'mark steps delivered');
   if (!isId(id)) throw notFound('follow-up step', id);
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {

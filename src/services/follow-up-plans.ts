@@ -32,7 +32,8 @@ import type {
   SentRecord,
   StepKind,
 } from '../domain/types.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { requireOwnRow } from './candidate-scope.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { conflict, notFound } from './errors.js';
 import { loadInterviewFacts } from './interview-facts.js';
 import { encodeTimeCursor, type Page, type PageRequest, timePageWindow, toPage } from './pagination.js';
@@ -333,6 +334,7 @@ export async function cancelPlanSteps(
 /** For a tenant whose policy has `autoPlan: false`: plan an interview when the partner says so. */
 export async function createFollowUpPlan(ctx: ServiceContext, caller: Caller, interviewId: string): Promise<FollowUpPlanView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'create follow-up plans');
   if (!isId(interviewId)) throw notFound('interview', interviewId);
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
@@ -348,6 +350,7 @@ export async function createFollowUpPlan(ctx: ServiceContext, caller: Caller, in
 
 export async function getPlan(ctx: ServiceContext, caller: Caller, id: string): Promise<FollowUpPlanView> {
   requireScope(caller, 'followups:read');
+  if (isId(id)) await requireOwnRow(ctx.db, caller, 'plan', id, 'follow-up plan');
   const [row] = isId(id) ? await findPlansByIds(ctx.db, caller.tenantId, [id]) : [];
   if (!row) throw notFound('follow-up plan', id);
   return toPlanView(row);
@@ -413,6 +416,7 @@ export async function listStepsPage(
     kinds: filter.kind?.map((kind) => kind.toLowerCase()),
     dueBefore: filter.dueBefore ?? undefined,
     planId: filter.planId ?? undefined,
+    candidateId: caller.candidateId,
   }, columnsFor(STEP_COLUMNS, fields, ['id', 'due_at']));
   return toPage(rows, window.size, toStepView, (row) => encodeTimeCursor({ at: row.due_at, id: row.id }));
 }
@@ -424,6 +428,7 @@ export async function listStepsPage(
  */
 export async function previewFollowUpPlan(ctx: ServiceContext, caller: Caller, interviewId: string): Promise<PlannedStep[]> {
   requireScope(caller, 'followups:read');
+  if (isId(interviewId)) await requireOwnRow(ctx.db, caller, 'interview', interviewId, 'interview');
   if (!isId(interviewId)) throw notFound('interview', interviewId);
   const facts = await loadInterviewFacts(ctx.db, caller.tenantId, interviewId);
   if (!facts) throw notFound('interview', interviewId);

@@ -15,7 +15,8 @@ import {
 import type { CompanyRow, Database, InterviewColumn, InterviewerColumn, InterviewerRow, InterviewRow } from '../db/schema.js';
 import type { Channel, FollowUpStyle, Outcome } from '../domain/types.js';
 import { findPlanByInterviewForUpdate } from '../db/follow-up-plans.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { candidateFilterFor } from './candidate-scope.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { cancelPlanSteps, createPlanForInterview, replanInterview } from './follow-up-plans.js';
 import { interviewFactsFromRows, loadInterviewFacts } from './interview-facts.js';
 import { loadPolicy } from './policies.js';
@@ -115,6 +116,7 @@ export interface ScheduledInterview {
 
 export async function scheduleInterview(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<ScheduledInterview> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'schedule interviews');
   const input = parseInput(scheduleInterviewSchema, rawInput, 'input');
   return ctx.db.transaction().execute((trx) => storeInterview(trx, caller, input, ctx.clock()));
 }
@@ -195,6 +197,7 @@ async function storeInterview(trx: Kysely<Database>, caller: Caller, input: Sche
 
 export async function rescheduleInterview(ctx: ServiceContext, caller: Caller, rawInput: unknown): Promise<InterviewView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'reschedule interviews');
   const input = parseInput(rescheduleInterviewSchema, rawInput);
   if (!isId(input.id)) throw notFound('interview', input.id);
   return ctx.db.transaction().execute(async (trx) => {
@@ -222,6 +225,7 @@ export async function rescheduleInterview(ctx: ServiceContext, caller: Caller, r
 
 export async function cancelInterview(ctx: ServiceContext, caller: Caller, id: string): Promise<InterviewView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'cancel interviews');
   if (!isId(id)) throw notFound('interview', id);
   return ctx.db.transaction().execute(async (trx) => {
     const current = await findInterviewForUpdate(trx, caller.tenantId, id);
@@ -240,7 +244,8 @@ export async function cancelInterview(ctx: ServiceContext, caller: Caller, id: s
 export async function getInterview(ctx: ServiceContext, caller: Caller, id: string): Promise<InterviewView> {
   requireScope(caller, 'followups:read');
   const [row] = isId(id) ? await findInterviewsByIds(ctx.db, caller.tenantId, [id]) : [];
-  if (!row) throw notFound('interview', id);
+  // A candidate token sees its own candidate's interviews only; another's answers as a missing one.
+  if (!row || (caller.candidateId !== undefined && row.candidate_id !== caller.candidateId)) throw notFound('interview', id);
   return toInterviewView(row);
 }
 
@@ -253,9 +258,10 @@ export async function listInterviewsPage(
 ): Promise<Page<InterviewView>> {
   requireScope(caller, 'followups:read');
   const window = pageWindow(request);
-  if (filter.candidateId != null && !isId(filter.candidateId)) return toPage([], window.size, toInterviewView);
+  const scope = candidateFilterFor(caller, filter.candidateId);
+  if (scope.empty || (scope.candidateId !== undefined && !isId(scope.candidateId))) return toPage([], window.size, toInterviewView);
   const rows = await listInterviews(ctx.db, caller.tenantId, window, {
-    candidateId: filter.candidateId ?? undefined,
+    candidateId: scope.candidateId,
     status: filter.status?.toLowerCase(),
     startsAfter: filter.startsAfter ?? undefined,
     startsBefore: filter.startsBefore ?? undefined,

@@ -7,6 +7,7 @@ import type { Database, MessageRow } from '../db/schema.js';
 import { hasLintErrors } from '../domain/lint.js';
 import type { Channel, LintFinding, StepKind } from '../domain/types.js';
 import { multiLineProblem, singleLineProblem } from '../domain/validation.js';
+import { requireOwnRow } from './candidate-scope.js';
 import { type Caller, requireScope, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound, ServiceError } from './errors.js';
 import { settlePlans } from './follow-up-plans.js';
@@ -65,6 +66,7 @@ export async function approveMessage(
   edit: { subject?: string | null; body?: string | null },
 ): Promise<MessageView> {
   requireScope(caller, 'followups:write');
+  if (isId(id)) await requireOwnRow(ctx.db, caller, 'message', id, 'message');
   if (!isId(id)) throw notFound('message', id);
   if (edit.subject != null) {
     const problem = singleLineProblem(edit.subject, MAX_SUBJECT);
@@ -118,6 +120,7 @@ export async function approveMessage(
 /** The candidate decides a held message should not go: the step ends, cancelled. */
 export async function discardMessage(ctx: ServiceContext, caller: Caller, id: string): Promise<MessageView> {
   requireScope(caller, 'followups:write');
+  if (isId(id)) await requireOwnRow(ctx.db, caller, 'message', id, 'message');
   if (!isId(id)) throw notFound('message', id);
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
@@ -139,6 +142,7 @@ export async function discardMessage(ctx: ServiceContext, caller: Caller, id: st
 
 export async function getMessage(ctx: ServiceContext, caller: Caller, id: string): Promise<MessageView> {
   requireScope(caller, 'followups:read');
+  if (isId(id)) await requireOwnRow(ctx.db, caller, 'message', id, 'message');
   const [row] = isId(id) ? await findMessagesByIds(ctx.db, caller.tenantId, [id]) : [];
   if (!row) throw notFound('message', id);
   return toMessageView(row);
@@ -164,6 +168,7 @@ export async function listMessagesPage(
     statuses: filter.status?.map((status) => status.toLowerCase()),
     planId: filter.planId ?? undefined,
     stepId: filter.stepId ?? undefined,
+    candidateId: caller.candidateId,
   });
   return toPage(rows, window.size, toMessageView);
 }

@@ -4,7 +4,7 @@ import { findCurrentPolicy, insertPolicyVersion } from '../db/policies.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_POLICY, parsePolicyDocument, type PolicyDocument, resolvePolicyPatch, type TemplateKey } from '../domain/policy-document.js';
 import { templateSyntaxProblem } from '../domain/templates.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, ServiceError } from './errors.js';
 
 export interface PolicyView {
@@ -25,6 +25,7 @@ export async function loadPolicy(db: Kysely<Database>, tenantId: string): Promis
 
 export async function getPolicy(ctx: ServiceContext, caller: Caller): Promise<PolicyView> {
   if (!caller.scopes.has('policy:admin')) requireScope(caller, 'followups:read');
+  requireTenantWide(caller, 'read the policy');
   return loadPolicy(ctx.db, caller.tenantId);
 }
 
@@ -34,6 +35,7 @@ export async function getPolicy(ctx: ServiceContext, caller: Caller): Promise<Po
  */
 export async function updatePolicy(ctx: ServiceContext, caller: Caller, patch: unknown): Promise<PolicyView> {
   requireScope(caller, 'policy:admin');
+  requireTenantWide(caller, 'change the policy');
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw badInput('document', 'must be a JSON object (a merge patch over the current policy)');
   }

@@ -1,7 +1,7 @@
 import { insertAuditEvents } from '../db/audit-events.js';
 import { deleteSuppression, findSuppression, insertSuppression, listSuppressions, suppressionKey } from '../db/suppressions.js';
 import { emailProblem, phoneProblem } from '../domain/validation.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, notFound, ServiceError } from './errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
 
@@ -28,6 +28,7 @@ export async function suppressAddress(
   input: { address: string; reason?: string | null },
 ): Promise<SuppressionView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'manage suppressions');
   const address = checkedAddress(input.address);
   const reason = input.reason ?? 'opt_out';
   if (reason !== 'opt_out' && reason !== 'manual') throw badInput('reason', 'must be OPT_OUT or MANUAL: hard bounces are recorded by Afterview itself');
@@ -42,6 +43,7 @@ export async function suppressAddress(
 
 export async function unsuppressAddress(ctx: ServiceContext, caller: Caller, rawAddress: string): Promise<SuppressionView> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'manage suppressions');
   const address = checkedAddress(rawAddress);
   return ctx.db.transaction().execute(async (trx) => {
     const existing = await findSuppression(trx, caller.tenantId, address);
@@ -56,6 +58,7 @@ export async function unsuppressAddress(ctx: ServiceContext, caller: Caller, raw
 
 export async function listSuppressionsPage(ctx: ServiceContext, caller: Caller, request: PageRequest): Promise<Page<SuppressionView>> {
   requireScope(caller, 'followups:read');
+  requireTenantWide(caller, 'list suppressions');
   const size = request.first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw new ServiceError('BAD_USER_INPUT', `first must be between 0 and ${MAX_PAGE_SIZE}`, 'first');
   const afterAddress = request.after ? Buffer.from(request.after, 'base64url').toString('utf8') : undefined;

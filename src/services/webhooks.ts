@@ -23,7 +23,7 @@ import { nextWebhookAttemptAt } from '../webhooks/retry-schedule.js';
 import { generateWebhookSecret, signWebhook } from '../webhooks/signing.js';
 import { checkWebhookUrl } from '../webhooks/target-guard.js';
 import { isSealed, openSecret, sealSecret } from '../security/secret-box.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound } from './errors.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-events.js';
@@ -93,6 +93,7 @@ export async function registerWebhookEndpoint(
   input: { url: string; events?: readonly string[] | null },
 ): Promise<{ endpoint: WebhookEndpointView; secret: string }> {
   requireScope(caller, 'policy:admin');
+  requireTenantWide(caller, 'manage webhooks');
   const check = checkWebhookUrl(input.url, ctx.webhooks);
   if (!check.ok) throw badInput('url', check.reason);
   const events = parseEvents(input.events);
@@ -117,6 +118,7 @@ export async function registerWebhookEndpoint(
 
 export async function listWebhookEndpoints(ctx: ServiceContext, caller: Caller): Promise<WebhookEndpointView[]> {
   requireScope(caller, 'followups:read');
+  requireTenantWide(caller, 'list webhooks');
   return (await listEndpoints(ctx.db, caller.tenantId)).map(toEndpointView);
 }
 
@@ -132,6 +134,7 @@ async function lockEndpoint(trx: Kysely<Database>, caller: Caller, id: string): 
  */
 export async function rotateWebhookSecret(ctx: ServiceContext, caller: Caller, id: string): Promise<{ endpoint: WebhookEndpointView; secret: string }> {
   requireScope(caller, 'policy:admin');
+  requireTenantWide(caller, 'manage webhooks');
   const now = ctx.clock();
   const secret = generateWebhookSecret();
   return ctx.db.transaction().execute(async (trx) => {
@@ -153,6 +156,7 @@ export async function rotateWebhookSecret(ctx: ServiceContext, caller: Caller, i
 /** Deletes an endpoint: nothing more is sent to it; what was still waiting is dropped. */
 export async function deleteWebhookEndpoint(ctx: ServiceContext, caller: Caller, id: string): Promise<WebhookEndpointView> {
   requireScope(caller, 'policy:admin');
+  requireTenantWide(caller, 'manage webhooks');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
     const current = await lockEndpoint(trx, caller, id);
@@ -168,6 +172,7 @@ export async function deleteWebhookEndpoint(ctx: ServiceContext, caller: Caller,
 /** Sends a dead or delivered delivery again, under the same webhook-id, with a fresh retry schedule. */
 export async function redeliverWebhook(ctx: ServiceContext, caller: Caller, deliveryId: string): Promise<WebhookDeliveryView> {
   requireScope(caller, 'policy:admin');
+  requireTenantWide(caller, 'manage webhooks');
   if (!isId(deliveryId)) throw notFound('webhook delivery', deliveryId);
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
@@ -191,6 +196,7 @@ export async function listWebhookDeliveries(
   filter: { endpointId?: string | null; status?: readonly string[] | null; eventType?: string | null } = {},
 ): Promise<Page<WebhookDeliveryView>> {
   requireScope(caller, 'followups:read');
+  requireTenantWide(caller, 'list webhook deliveries');
   const window = pageWindow(request);
   if (filter.endpointId != null && !isId(filter.endpointId)) return toPage([], window.size, toDeliveryView);
   const rows = await listDeliveries(ctx.db, caller.tenantId, window, {
