@@ -6,6 +6,7 @@ import * as webhooks from './0004-webhooks.js';
 import * as acceptance from './0005-acceptance.js';
 import * as tokensAndSecrets from './0007-tokens-and-secrets.js';
 import * as debrief from './0008-debrief.js';
+import * as reviewLinks from './0013-review-links.js';
 
 // The in-code list of migrations (rather than a folder scan) works the same under tsx, vitest
 // and the compiled dist/. Names sort in the order they must run; never rename one.
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0005-acceptance': acceptance,
   '0007-tokens-and-secrets': tokensAndSecrets,
   '0008-debrief': debrief,
+  '0013-review-links': reviewLinks,
 };

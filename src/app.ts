@@ -15,6 +15,7 @@ import { openapi } from './http/openapi.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { v1DebriefRoutes } from './http/v1-debrief.js';
+import { reviewPageRoutes } from './http/review-page.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createTenantAccessCache } from './security/tenant-access.js';
 import type { ServiceContext } from './services/context.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   graphqlLimits?: Partial<Omit<GraphQLLimits, 'introspection'>>;
   metrics?: Metrics;
+  /** PUBLIC_URL: the base of links to the candidate's page. */
+  publicUrl?: string;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -72,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     spell: createEnglishSpellChecker(),
     webhooks: options.webhooks ?? { allowPrivate: false, requireHttps: false },
     security: { keyRing, access },
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   };
   const metrics = options.metrics ?? createMetrics(options.db);
 
@@ -110,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(v1InterviewRoutes, { services });
   await app.register(v1DebriefRoutes, { services });
   await app.register(v1EventRoutes, { services });
+  await app.register(reviewPageRoutes, { services });
   // GraphiQL needs introspection: both are for development unless enabled on purpose.
   if (options.introspection) await app.register(graphiqlRoutes);
   await app.register(graphqlRoutes, {

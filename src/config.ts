@@ -36,6 +36,8 @@ export interface Config {
   graphqlIntrospection: boolean;
   rateLimitPerMinute: number;
   corsOrigins: string[];
+  /** PUBLIC_URL: where partners' candidates reach this service (the base of review links). */
+  publicUrl: string;
 }
 
 const envSchema = z.object({
@@ -80,6 +82,10 @@ const envSchema = z.object({
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   CORS_ORIGINS: z.string().default(''),
+  PUBLIC_URL: z
+    .string()
+    .refine((url) => /^https?:\/\/[^/\s]/.test(url) && URL.canParse(url), 'must be http(s)://host[:port][/path], where candidates reach this service')
+    .optional(),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
@@ -126,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
   };
 }
 

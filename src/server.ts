@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       introspection: config.graphqlIntrospection,
       rateLimitPerMinute: config.rateLimitPerMinute,
       corsOrigins: config.corsOrigins,
+      publicUrl: config.publicUrl,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
     });
     await app.listen({ port: config.port, host: config.host });

@@ -42,6 +42,7 @@ import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../ser
 import type { Resolvers } from './generated/resolvers-types.js';
 import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
 import { debriefMutations } from './resolvers-debrief.js';
+import { reviewLinkMutations } from './resolvers-review-links.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 
@@ -127,6 +128,7 @@ export const resolvers: Resolvers = {
     redeliverWebhook: (_root, { deliveryId }, { services, caller }) => redeliverWebhook(services, caller, deliveryId),
     ...tokenMutations,
     ...debriefMutations,
+    ...reviewLinkMutations,
   },
 
   Candidate: {
