@@ -135,7 +135,7 @@ async function api(query, variables, retried = false) {
 const PAGE_QUERY = `query CandidatePage($id: ID!) {
   candidate(id: $id) {
     id name timezone
-    interviews(first: 50) { edges { node {
+    interviews(first: 10) { edges { node {
       id positionTitle startsAt endsAt timezone status decisionExpectedBy highlights leftOut resourceUrl
       company { name }
       interviewers { id name title topics }
@@ -203,7 +203,9 @@ function why(step, plan, interview, zone) {
   }
   if (plan.status === 'PAUSED') return 'On hold: you paused follow-ups.';
   const at = when(step.dueAt, zone);
-  switch (blocking?.rule) {
+  // What holds it, or else the rule that placed it in time.
+  const deciding = blocking ?? step.decisions.find((decision) => decision.outcome === 'ADJUST');
+  switch (deciding?.rule) {
     case 'T1':
       return `Waits until a little after the interview: ${at}.`;
     case 'T3':
@@ -222,7 +224,7 @@ function why(step, plan, interview, zone) {
     case undefined:
       return `Goes ${at}.`;
     default:
-      return `Held: ${blocking.detail}.`;
+      return `Waits: ${deciding.detail}; ${at}.`;
   }
 }
 
@@ -243,7 +245,7 @@ function render() {
   const sections = interviews.map((interview) => renderInterview(interview, zone));
   content.replaceChildren(
     h('p', { class: 'meta' }, `Times are shown in your time zone, ${zone}.`),
-    interviews.length === 0 ? h('p', {}, 'There are no interviews on your page yet.') : sections,
+    ...(interviews.length === 0 ? [h('p', {}, 'There are no interviews on your page yet.')] : sections),
   );
 }
 
