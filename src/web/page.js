@@ -214,7 +214,9 @@ function why(step, plan, interview, zone) {
       }
       return `Waits for the date they said they would call back: ${at}.`;
     case 'T4':
-      return `Waits a few days so they have time to decide: ${at}.`;
+      return step.kind === 'FINAL_CHECK_IN'
+        ? `Waits some days after the check-in: ${at}.`
+        : `Waits a few days so they have time to decide: ${at}.`;
     case 'T2':
       return `Waits for business hours where ${step.recipient.name} is: ${at}.`;
     case 'T5':
