@@ -102,7 +102,7 @@ describe('the candidate’s page in a real browser, offline', () => {
     await sql`UPDATE review_links SET expires_at = now() - interval '1 minute' WHERE id = ${old.id}`.execute(database.db);
     expiredLink = `${base}/review${secretOf(old.url)}`;
     browser = await launchBrowser();
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await browser?.close();
     await app?.close();
