@@ -17,6 +17,7 @@ import { v1EventRoutes } from './http/v1-events.js';
 import { type InboundRouteOptions, v1InboundRoutes } from './http/v1-inbound.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { v1DebriefRoutes } from './http/v1-debrief.js';
+import { reviewPageRoutes } from './http/review-page.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createTenantAccessCache } from './security/tenant-access.js';
 import type { ServiceContext } from './services/context.js';
@@ -50,6 +51,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Provider routes for inbound mail (credentials; absent ones answer 401) and a kick after each stored message. */
   inbound?: InboundRouteOptions;
+  /** PUBLIC_URL: the base of links to the candidate's page. */
+  publicUrl?: string;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -82,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     spell: createEnglishSpellChecker(),
     webhooks: options.webhooks ?? { allowPrivate: false, requireHttps: false },
     security: { keyRing, access },
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   };
   const metrics = options.metrics ?? createMetrics(options.db);
 
@@ -112,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(v1InterviewRoutes, { services });
   await app.register(v1DebriefRoutes, { services });
   await app.register(v1EventRoutes, { services });
+  await app.register(reviewPageRoutes, { services });
   // GraphiQL needs introspection: both are for development unless enabled on purpose.
   if (options.introspection) await app.register(graphiqlRoutes);
   await app.register(v1InboundRoutes, { domain: 'in.afterview.localhost', ...options.inbound, db: options.db, clock: services.clock });

@@ -38,6 +38,8 @@ export interface Config {
   rateLimitPerCallerPerMinute: number;
   rateLimitUnauthenticatedPerMinute: number;
   corsOrigins: string[];
+  /** PUBLIC_URL: where partners' candidates reach this service (the base of review links). */
+  publicUrl: string;
   inbound: InboundConfig;
 }
 
@@ -110,6 +112,10 @@ const envSchema = z.object({
   RATE_LIMIT_PER_CALLER_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   CORS_ORIGINS: z.string().default(''),
+  PUBLIC_URL: z
+    .string()
+    .refine((url) => /^https?:\/\/[^/\s]/.test(url) && URL.canParse(url), 'must be http(s)://host[:port][/path], where candidates reach this service')
+    .optional(),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
@@ -176,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerCallerPerMinute: e.RATE_LIMIT_PER_CALLER_PER_MINUTE,
     rateLimitUnauthenticatedPerMinute: e.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
     corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     inbound: {
       domain: e.INBOUND_DOMAIN.toLowerCase(),
       trackReplies: env.INBOUND_DOMAIN !== undefined || e.NODE_ENV !== 'production',

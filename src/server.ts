@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       rateLimitUnauthenticatedPerMinute: config.rateLimitUnauthenticatedPerMinute,
       production: config.production,
       corsOrigins: config.corsOrigins,
+      publicUrl: config.publicUrl,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
       inbound: { ...config.inbound, onStored: () => inboundProcessor?.kick() },
     });

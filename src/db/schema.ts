@@ -31,6 +31,17 @@ export interface SigningKeysTable {
   created_at: Timestamp;
 }
 
+export interface ReviewLinksTable {
+  tenant_id: string;
+  id: string;
+  candidate_id: string;
+  secret_sha256: string;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
 export interface PoliciesTable {
   tenant_id: string;
   version: number;
@@ -332,10 +343,12 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   revoked_tokens: RevokedTokensTable;
   signing_keys: SigningKeysTable;
+  review_links: ReviewLinksTable;
   message_sentences: MessageSentencesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
+export type ReviewLinkRow = Selectable<ReviewLinksTable>;
 export type CandidateRow = Selectable<CandidatesTable>;
 export type NewCandidate = Insertable<CandidatesTable>;
 export type CandidateUpdate = Updateable<CandidatesTable>;

@@ -43,6 +43,7 @@ import type { Resolvers } from './generated/resolvers-types.js';
 import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
 import { debriefMutations } from './resolvers-debrief.js';
 import { inboundResolvers } from './resolvers-inbound.js';
+import { reviewLinkMutations } from './resolvers-review-links.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 import { deliveryFaultMutations } from './resolvers-delivery-faults.js';
@@ -130,6 +131,7 @@ export const resolvers: Resolvers = {
     redeliverWebhook: (_root, { deliveryId }, { services, caller }) => redeliverWebhook(services, caller, deliveryId),
     ...tokenMutations,
     ...debriefMutations,
+    ...reviewLinkMutations,
   },
 
   Candidate: {

@@ -15,6 +15,8 @@ export interface ServiceContext {
   webhooks: { allowPrivate: boolean; requireHttps: boolean };
   /** Minting and revoking tokens: the server's signing keys and this replica's access cache. */
   security?: { keyRing: ServerKeyRing; access: TenantAccessCache };
+  /** PUBLIC_URL: where the candidate's page lives, the base of review links. */
+  publicUrl?: string;
 }
 
 export type Scope = 'followups:read' | 'followups:write' | 'policy:admin' | 'tokens:issue';

@@ -66,9 +66,19 @@ async function candidateOf(trx: Kysely<Database>, tenantId: string, interview: I
   return candidate!;
 }
 
-async function lockOpenInterview(trx: Kysely<Database>, tenantId: string, id: string): Promise<InterviewRow> {
-  const interview = isId(id) ? await findInterviewForUpdate(trx, tenantId, id) : undefined;
-  if (!interview) throw notFound('interview', id);
+/**
+ * The interview, locked, when it is still open. A candidate token reaches only its own
+ * candidate's interviews: another's answers NOT_FOUND, as a missing one would, naming what was
+ * asked for (the interview, or the interviewer whose interview it is).
+ */
+async function lockOpenInterview(
+  trx: Kysely<Database>,
+  caller: Caller,
+  id: string,
+  asked: { what: string; id: string } = { what: 'interview', id },
+): Promise<InterviewRow> {
+  const interview = isId(id) ? await findInterviewForUpdate(trx, caller.tenantId, id) : undefined;
+  if (!interview || (caller.candidateId !== undefined && interview.candidate_id !== caller.candidateId)) throw notFound(asked.what, asked.id);
   if (interview.status === 'cancelled') throw conflict(`interview ${id} is cancelled`);
   return interview;
 }
@@ -83,7 +93,7 @@ export async function updateInterview(ctx: ServiceContext, caller: Caller, id: s
   const input = parseInput(updateInterviewSchema, rawInput ?? {}, 'input');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
-    const current = await lockOpenInterview(trx, caller.tenantId, id);
+    const current = await lockOpenInterview(trx, caller, id);
     const changes: InterviewDebriefChanges = {};
     const changed: string[] = [];
     for (const [field, column] of Object.entries(INTERVIEW_FIELD_COLUMNS) as Array<[keyof UpdateInterviewInput, string]>) {
@@ -111,7 +121,7 @@ export async function addInterviewer(ctx: ServiceContext, caller: Caller, interv
   const input = parseInput(addInterviewerSchema, rawInput, 'input');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {
-    const interview = await lockOpenInterview(trx, caller.tenantId, interviewId);
+    const interview = await lockOpenInterview(trx, caller, interviewId);
     refuseCandidateAsInterviewer(await candidateOf(trx, caller.tenantId, interview), input, 'input');
     const panel = await findInterviewersByInterviewIds(trx, caller.tenantId, [interviewId]);
     const address = input.email?.toLowerCase();
@@ -150,7 +160,7 @@ export async function updateInterviewer(ctx: ServiceContext, caller: Caller, id:
   return ctx.db.transaction().execute(async (trx) => {
     const current = isId(id) ? await findInterviewerForUpdate(trx, caller.tenantId, id) : undefined;
     if (!current) throw notFound('interviewer', id);
-    const interview = await lockOpenInterview(trx, caller.tenantId, current.interview_id);
+    const interview = await lockOpenInterview(trx, caller, current.interview_id, { what: 'interviewer', id });
     const changes: InterviewerChanges = {};
     const changed: string[] = [];
     for (const [field, column] of Object.entries(INTERVIEWER_FIELD_COLUMNS) as Array<[keyof UpdateInterviewerInput, string]>) {
@@ -193,7 +203,7 @@ export async function removeInterviewer(ctx: ServiceContext, caller: Caller, id:
   return ctx.db.transaction().execute(async (trx) => {
     const current = isId(id) ? await findInterviewerForUpdate(trx, caller.tenantId, id) : undefined;
     if (!current) throw notFound('interviewer', id);
-    const interview = await lockOpenInterview(trx, caller.tenantId, current.interview_id);
+    const interview = await lockOpenInterview(trx, caller, current.interview_id, { what: 'interviewer', id });
     const panel = await findInterviewersByInterviewIds(trx, caller.tenantId, [interview.id]);
     if (panel.length <= 1) throw conflict(`interviewer ${id} is the interview's only one; cancel the interview instead`);
 

@@ -24,6 +24,7 @@ interface Ids {
   step: string;
   message: string;
   reply?: string;
+  interviewer?: string;
 }
 
 type Variables = (ids: Ids) => Record<string, unknown>;
@@ -83,10 +84,18 @@ export const CANDIDATE_ACCESS: Record<string, Access> = {
   revokeTokens: { access: 'tenant-wide', document: `mutation { revokeTokens(issuedBefore: "2026-01-01T00:00:00Z") { revokedAt } }` },
   revokeToken: { access: 'tenant-wide', document: `mutation { revokeToken(jti: "x") { revokedAt } }` },
   eraseCandidate: { access: 'tenant-wide', document: `mutation ($id: ID!) { eraseCandidate(id: $id) { id } }`, variables: (i) => ({ id: i.candidate }) },
+  // The debrief: the candidate's own interviews and their interviewers.
+  updateInterview: { access: 'own', document: `mutation ($id: ID!) { updateInterview(id: $id, input: { highlights: "ten years of data pipelines" }) { id } }`, variables: (i) => ({ id: i.interview }) },
+  addInterviewer: { access: 'own', document: `mutation ($id: ID!) { addInterviewer(interviewId: $id, input: { name: "Edsger Dijkstra", email: "edsger@northwind.example" }) { id } }`, variables: (i) => ({ id: i.interview }) },
+  updateInterviewer: { access: 'own', document: `mutation ($id: ID!) { updateInterviewer(id: $id, input: { topics: ["data contracts"] }) { id } }`, variables: (i) => ({ id: i.interviewer }) },
+  removeInterviewer: { access: 'own', document: `mutation ($id: ID!) { removeInterviewer(id: $id) { id } }`, variables: (i) => ({ id: i.interviewer }) },
+  // The candidate's page: links are made by the partner's backend, never by a candidate token.
+  createReviewLink: { access: 'tenant-wide', document: `mutation ($id: ID!) { createReviewLink(candidateId: $id) { url } }`, variables: (i) => ({ id: i.candidate }) },
+  revokeReviewLink: { access: 'tenant-wide', document: `mutation ($id: ID!) { revokeReviewLink(id: $id) { id } }`, variables: (i) => ({ id: i.candidate }) },
 };
 
 const MISSING = '01a20000-0000-7000-8000-00000000dead';
-const missingIds: Ids = { candidate: MISSING, interview: MISSING, plan: MISSING, step: MISSING, message: MISSING };
+const missingIds: Ids = { candidate: MISSING, interview: MISSING, plan: MISSING, step: MISSING, message: MISSING, interviewer: MISSING };
 const sameWords = (message: string | undefined) => message?.replace(/[0-9a-f-]{36}/g, 'ID');
 
 describe.each(testDatabaseKinds())('candidate tokens on %s', (kind) => {
@@ -105,10 +114,10 @@ describe.each(testDatabaseKinds())('candidate tokens on %s', (kind) => {
       await scheduleInterviewVia(app, tenant.token, candidate, { startsAt: new Date(ended.getTime() - 3_600_000).toISOString(), endsAt: ended.toISOString() })
     ).id;
     await evaluateDueSteps(database.db, { now: new Date(), batchSize: 100, spell: createEnglishSpellChecker() });
-    const read = await gql(app, tenant.token, `query ($id: ID!) { interview(id: $id) { followUpPlan { id steps { id message { id } } } } }`, { id: interview });
+    const read = await gql(app, tenant.token, `query ($id: ID!) { interview(id: $id) { interviewers { id } followUpPlan { id steps { id message { id } } } } }`, { id: interview });
     const plan = read.data.interview.followUpPlan;
     const step = plan.steps.find((each: { message: { id: string } | null }) => each.message) ?? plan.steps[0];
-    return { candidate, interview, plan: plan.id, step: step.id, message: step.message?.id };
+    return { candidate, interview, plan: plan.id, step: step.id, message: step.message?.id, interviewer: read.data.interview.interviewers.at(-1).id };
   }
 
   beforeAll(async () => {

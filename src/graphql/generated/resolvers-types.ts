@@ -434,6 +434,8 @@ export type Mutation = {
   createCandidateToken: CandidateToken;
   /** Plans an interview by hand (for tenants whose policy has autoPlan off). */
   createFollowUpPlan: FollowUpPlan;
+  /** A link the partner sends the candidate: it opens their page with sessions of at most 1 h while it is valid (default 7 days, at most 90). Needs tokens:issue. */
+  createReviewLink: ReviewLink;
   deleteSigningKey: SigningKey;
   deleteWebhookEndpoint: WebhookEndpoint;
   discardMessage: Message;
@@ -459,6 +461,8 @@ export type Mutation = {
   rescheduleInterview: Interview;
   /** Resumes from now: waiting steps are timed afresh. */
   resumeFollowUpPlan: FollowUpPlan;
+  /** The link opens nothing more; sessions it already opened end within the hour. Needs tokens:issue. */
+  revokeReviewLink: ReviewLinkRevocation;
   /** Refuses the token with this jti, on every replica within 5 s. */
   revokeToken: TokenRevocation;
   /** Refuses every token of the tenant issued before that instant, on every replica within 5 s. */
@@ -517,6 +521,12 @@ export type MutationCreateCandidateTokenArgs = {
 
 export type MutationCreateFollowUpPlanArgs = {
   interviewId: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateReviewLinkArgs = {
+  candidateId: Scalars['ID']['input'];
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -596,6 +606,11 @@ export type MutationRescheduleInterviewArgs = {
 
 
 export type MutationResumeFollowUpPlanArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeReviewLinkArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -858,6 +873,21 @@ export type ReplyKind =
   /** A delivery status notification. */
   | 'BOUNCE'
   | 'HUMAN';
+
+/** A link to the candidate's page. The url is shown once: only a hash of its secret is kept. */
+export type ReviewLink = {
+  __typename?: 'ReviewLink';
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** PUBLIC_URL/review#<secret>: the secret is in the fragment, which browsers never send to a server. */
+  url: Scalars['String']['output'];
+};
+
+export type ReviewLinkRevocation = {
+  __typename?: 'ReviewLinkRevocation';
+  id: Scalars['ID']['output'];
+  revokedAt: Scalars['DateTime']['output'];
+};
 
 /** PASS: the rule was checked and let the step through. ADJUST: it changed a time, a channel or marked the step late. BLOCK: it stopped, held, deferred or cancelled the step. */
 export type RuleOutcome =
@@ -1199,6 +1229,8 @@ export type ResolversTypes = {
   RecordReplyInput: RecordReplyInput;
   Reply: ResolverTypeWrapper<ReplyView>;
   ReplyKind: ReplyKind;
+  ReviewLink: ResolverTypeWrapper<ReviewLink>;
+  ReviewLinkRevocation: ResolverTypeWrapper<ReviewLinkRevocation>;
   RuleOutcome: RuleOutcome;
   RuleResult: ResolverTypeWrapper<DomainRuleResult>;
   ScheduleInterviewInput: ScheduleInterviewInput;
@@ -1274,6 +1306,8 @@ export type ResolversParentTypes = {
   Recipient: DomainRecipient;
   RecordReplyInput: RecordReplyInput;
   Reply: ReplyView;
+  ReviewLink: ReviewLink;
+  ReviewLinkRevocation: ReviewLinkRevocation;
   RuleResult: DomainRuleResult;
   ScheduleInterviewInput: ScheduleInterviewInput;
   SigningKey: SigningKeyView;
@@ -1529,6 +1563,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationCreateCandidateArgs, 'input'>>;
   createCandidateToken?: Resolver<ResolversTypes['CandidateToken'], ParentType, ContextType, RequireFields<MutationCreateCandidateTokenArgs, 'candidateId' | 'ttlSeconds'>>;
   createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
+  createReviewLink?: Resolver<ResolversTypes['ReviewLink'], ParentType, ContextType, RequireFields<MutationCreateReviewLinkArgs, 'candidateId' | 'ttlSeconds'>>;
   deleteSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationDeleteSigningKeyArgs, 'kid'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   discardMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDiscardMessageArgs, 'id'>>;
@@ -1544,6 +1579,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   requeueMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRequeueMessageArgs, 'id'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
+  revokeReviewLink?: Resolver<ResolversTypes['ReviewLinkRevocation'], ParentType, ContextType, RequireFields<MutationRevokeReviewLinkArgs, 'id'>>;
   revokeToken?: Resolver<ResolversTypes['TokenRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
   revokeTokens?: Resolver<ResolversTypes['TokenRevocation'], ParentType, ContextType, RequireFields<MutationRevokeTokensArgs, 'issuedBefore'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
@@ -1624,6 +1660,17 @@ export type ReplyResolvers<ContextType = GraphQLContext, ParentType extends Reso
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   respondToConcernsStep?: Resolver<Maybe<ResolversTypes['FollowUpStep']>, ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ReviewLinkResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReviewLink'] = ResolversParentTypes['ReviewLink']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReviewLinkRevocationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReviewLinkRevocation'] = ResolversParentTypes['ReviewLinkRevocation']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  revokedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RuleResult'] = ResolversParentTypes['RuleResult']> = {
@@ -1751,6 +1798,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Query?: QueryResolvers<ContextType>;
   Recipient?: RecipientResolvers<ContextType>;
   Reply?: ReplyResolvers<ContextType>;
+  ReviewLink?: ReviewLinkResolvers<ContextType>;
+  ReviewLinkRevocation?: ReviewLinkRevocationResolvers<ContextType>;
   RuleResult?: RuleResultResolvers<ContextType>;
   SigningKey?: SigningKeyResolvers<ContextType>;
   Suppression?: SuppressionResolvers<ContextType>;
