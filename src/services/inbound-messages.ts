@@ -2,7 +2,7 @@ import { listInboundMessages } from '../db/inbound-messages.js';
 import { isId } from '../db/ids.js';
 import { findRepliesByInterviewIds } from '../db/replies.js';
 import type { ReplyRow } from '../db/schema.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { ReplyView } from './follow-up-events.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
@@ -46,6 +46,8 @@ export async function listInboundMessagesPage(
   filter: { status?: readonly string[] | null },
 ): Promise<Page<InboundMessageView>> {
   requireScope(caller, 'followups:read');
+  // Mail that matched nothing may concern anyone in the tenant: not for a candidate's token.
+  requireTenantWide(caller, 'list inbound mail');
   const size = request.first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw new ServiceError('BAD_USER_INPUT', `first must be between 0 and ${MAX_PAGE_SIZE}`, 'first');
   const status = filter.status?.map((value) => value.toLowerCase()).filter((value) => STATUSES.has(value));

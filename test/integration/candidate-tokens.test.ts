@@ -83,6 +83,8 @@ export const CANDIDATE_ACCESS: Record<string, Access> = {
   deleteSigningKey: { access: 'tenant-wide', document: `mutation { deleteSigningKey(kid: "k1") { kid } }` },
   revokeTokens: { access: 'tenant-wide', document: `mutation { revokeTokens(issuedBefore: "2026-01-01T00:00:00Z") { revokedAt } }` },
   revokeToken: { access: 'tenant-wide', document: `mutation { revokeToken(jti: "x") { revokedAt } }` },
+  inboundMessages: { access: 'tenant-wide', document: `{ inboundMessages { edges { node { id } } } }` },
+  requeueMessage: { access: 'tenant-wide', document: `mutation ($id: ID!) { requeueMessage(id: $id) { id } }`, variables: (i) => ({ id: i.message }) },
   eraseCandidate: { access: 'tenant-wide', document: `mutation ($id: ID!) { eraseCandidate(id: $id) { id } }`, variables: (i) => ({ id: i.candidate }) },
   // The debrief: the candidate's own interviews and their interviewers.
   updateInterview: { access: 'own', document: `mutation ($id: ID!) { updateInterview(id: $id, input: { highlights: "ten years of data pipelines" }) { id } }`, variables: (i) => ({ id: i.interview }) },
