@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/schema.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
-import { seedDueThankYous } from '../support/due-thank-yous.js';
+import { seedDueThankYous } from '../support/due-messages.js';
 import { runCli, type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { scratchPostgresAvailable, startScratchPostgres, type ScratchPostgres } from '../support/scratch-postgres.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -131,7 +131,7 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('databa
     cleanups.push(() => database.close());
     const sink = await startSmtpSink({ respond: slowRelay(10) });
     cleanups.push(() => sink.close());
-    await seedDueThankYous(database.db, 30, 10);
+    await seedDueThankYous(database, 30, 10);
     const env = serviceEnv({ DATABASE_URL: database.url, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', WORKER_LEASE_SECONDS: '5' });
     const created = runCli(['tenant', 'create', 'faults-a'], env);
     expect(created.status, created.stderr).toBe(0);
@@ -202,7 +202,7 @@ describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('databa
       const handle = await openDatabase({ url: server.url, poolSize: 2 });
       cleanups.push(() => handle.close());
       await migrateToLatest(handle.db);
-      await seedDueThankYous(handle.db, 20, 10);
+      await seedDueThankYous(handle, 20, 10);
       const sink = await startSmtpSink({ respond: slowRelay(25) });
       cleanups.push(() => sink.close());
       const env = serviceEnv({ DATABASE_URL: server.url, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', WORKER_LEASE_SECONDS: '5' });

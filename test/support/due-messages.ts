@@ -5,12 +5,12 @@ import { scheduleInterview } from '../../src/services/interviews.js';
 import { updatePolicy } from '../../src/services/policies.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { createTenant } from '../../src/services/tenants.js';
-import type { TestDatabase } from './databases.js';
+import type { DatabaseHandle } from '../../src/db/database.js';
 
 /** Many due thank-yous in one tenant, through the services (as a partner's API calls would make them). */
-export async function seedDueThankYous(database: TestDatabase, interviews: number, perInterview: number): Promise<{ tenantId: string }> {
+export async function seedDueThankYous(database: Pick<DatabaseHandle, 'db'>, interviews: number, perInterview: number): Promise<{ tenantId: string }> {
   const services: ServiceContext = { db: database.db, clock: () => new Date(), spell: createEnglishSpellChecker(), webhooks: { allowPrivate: true, requireHttps: false } };
-  const tenant = await createTenant(database.db, { slug: `load-${Date.now()}`, mailDomain: 'afterview.test' });
+  const tenant = await createTenant(database.db, { slug: `load-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, mailDomain: 'afterview.test' });
   const caller: Caller = { tenantId: tenant.id, sub: 'seed', scopes: new Set(ALL_SCOPES) };
   await updatePolicy(services, caller, { businessHours: 'always', thankYou: { delayMinutes: 0 } });
   const candidate = await createCandidate(services, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
