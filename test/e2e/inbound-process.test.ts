@@ -61,7 +61,7 @@ describe('inbound mail through the service as a process', () => {
     // below) and prints a token for its development tenant.
     env = serviceEnv({ DATA_DIR: dataDir, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', INBOUND_SMTP_PORT: String(inboundPort) });
     service = await startService(env, [], 170_000);
-    token = /Development token for tenant \S+: (\S+)/.exec(service.output())![1]!;
+    token = /Development token for tenant \S+: ([\w-]+\.[\w-]+\.[\w-]+)/.exec(service.output())![1]!;
     await eventually(async () => service!.output().includes(`smtp://127.0.0.1:${inboundPort}`), 60_000, 'the inbound listener');
     await graphql(service.url, token, `mutation { updatePolicy(document: { businessHours: "always", thankYou: { delayMinutes: 0 } }) { version } }`);
   }, 300_000);
