@@ -5,14 +5,12 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/inbound-fixtures.js';
-import { runCli, type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
+import { type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { type SinkMessage, type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 // Mail coming back to the service as a process: a real SMTP client sends replies, an
 // out-of-office and a bounce into its inbound listener; what it forwards arrives at a real SMTP
 // server on loopback.
-
-const JWT_SECRET = 'an-end-to-end-secret-long-enough';
 
 async function graphql(url: string, token: string, query: string, variables?: object) {
   const response = await fetch(`${url}/graphql`, {
@@ -59,14 +57,14 @@ describe('inbound mail through the service as a process', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'afterview-inbound-'));
     sink = await startSmtpSink();
     inboundPort = await freePort();
-    env = serviceEnv({ DATA_DIR: dataDir, JWT_SECRET, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', INBOUND_SMTP_PORT: String(inboundPort) });
-    const created = runCli(['tenant', 'create', 'inbound-jobs', '--name', 'Inbound Jobs'], env);
-    if (created.status !== 0) throw new Error(`tenant create failed (${created.status}): ${created.stderr}`);
-    token = JSON.parse(created.stdout).token;
-    service = await startService(env);
-    expect(service.output()).toContain(`smtp://127.0.0.1:${inboundPort}`);
+    // No JWT_SECRET: the service makes one (kept in the data directory, so it survives the restart
+    // below) and prints a token for its development tenant.
+    env = serviceEnv({ DATA_DIR: dataDir, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', INBOUND_SMTP_PORT: String(inboundPort) });
+    service = await startService(env, [], 170_000);
+    token = /Development token for tenant \S+: ([\w-]+\.[\w-]+\.[\w-]+)/.exec(service.output())![1]!;
+    await eventually(async () => service!.output().includes(`smtp://127.0.0.1:${inboundPort}`), 60_000, 'the inbound listener');
     await graphql(service.url, token, `mutation { updatePolicy(document: { businessHours: "always", thankYou: { delayMinutes: 0 } }) { version } }`);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await service?.stop();
     await sink?.close();
@@ -141,7 +139,7 @@ describe('inbound mail through the service as a process', () => {
     expect((await send(human, { from: 'alan@northwind.example', to: [replyTo(alan)] })).response).toMatch(/^250 /);
     const [forwarded] = await sink.waitForMessages(1, 30_000);
     expect(forwarded!.envelope.rcptTo).toEqual(['ada@example.com']);
-    expect(forwarded!.headers.get('from')).toMatchObject({ value: [{ address: 'inbound-jobs@afterview.localhost' }] });
+    expect(forwarded!.headers.get('from')).toMatchObject({ value: [{ address: 'dev@afterview.localhost' }] });
     expect(forwarded!.headers.get('reply-to')).toMatchObject({ value: [{ address: 'alan@northwind.example' }] });
     expect(forwarded!.text).toContain('will get back to you by Friday');
     const afterReply = await steps(interview.id);
@@ -156,7 +154,8 @@ describe('inbound mail through the service as a process', () => {
     service!.child.kill('SIGKILL');
     expect(accepted.response).toMatch(/^250 /);
     await service!.exited;
-    service = await startService(env);
+    service = await startService(env, [], 170_000);
+    await eventually(async () => service!.output().includes(`smtp://127.0.0.1:${inboundPort}`), 60_000, 'the inbound listener again');
     const listed = await eventually(
       async () => {
         const { inboundMessages } = await graphql(service!.url, token, `{ inboundMessages(first: 50) { edges { node { subject status } } } }`);
@@ -166,5 +165,5 @@ describe('inbound mail through the service as a process', () => {
       'the message accepted before the kill, handled after the restart',
     );
     expect(listed).toBeTruthy();
-  }, 180_000);
+  }, 400_000);
 });
