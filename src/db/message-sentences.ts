@@ -19,14 +19,16 @@ export async function deleteMessageSentences(db: Kysely<Database>, tenantId: str
 export async function findRecentSentences(
   db: Kysely<Database>,
   tenantId: string,
-  scope: { companyIds: readonly string[]; addresses: readonly string[]; since: Date },
+  scope: { companyIds: readonly string[]; addresses: readonly string[]; since: Date; exceptCandidateId?: string | undefined },
 ): Promise<Array<Pick<MessageSentencesTable, 'message_id' | 'hash' | 'candidate_id' | 'company_id' | 'recipient_address' | 'sentence_count'>>> {
   if (scope.companyIds.length === 0 && scope.addresses.length === 0) return [];
-  return db
+  let query = db
     .selectFrom('message_sentences')
     .select(['message_id', 'hash', 'candidate_id', 'company_id', 'recipient_address', 'sentence_count'])
     .where('tenant_id', '=', tenantId)
-    .where('created_at', '>=', scope.since)
+    .where('created_at', '>=', scope.since);
+  if (scope.exceptCandidateId !== undefined) query = query.where('candidate_id', '<>', scope.exceptCandidateId);
+  return query
     .where((eb) =>
       eb.or([
         ...(scope.companyIds.length > 0 ? [eb('company_id', '=', anyId(scope.companyIds))] : []),

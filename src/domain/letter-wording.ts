@@ -357,7 +357,7 @@ const FINAL_CHECK_IN: LetterWording = {
           'Would you be able to share where things stand and what the next steps might be?',
           'Could you tell me whether there is an updated timeline for the decision?',
           'May I ask what the next steps in the process will be?',
-          'Would you let me know how the process is going and when you expect to decide?',
+          'Would you let me know how the process is going and what the next steps will be?',
           'Could you share any update on the timeline and the next steps?',
         ],
       },

@@ -6,18 +6,21 @@
 import { foldText } from './message-text.js';
 
 /** A closing line ("Kind regards,"): where the letter's own sentences end and the signature begins. */
+// Matched against lower-cased lines: case-insensitive Unicode patterns are slow in V8.
 const CLOSING_LINE =
-  /^(?:(?:kind|best|warm|warmest|with best|with kind|many) (?:regards|wishes|thanks)|regards|sincerely|yours sincerely|yours truly|yours|all the best|best|thanks|thank you|cheers),?$/iu;
-const GREETING_LINE = /^(?:dear|hello|hi|good (?:morning|afternoon))\b[^.!?]*,$/iu;
+  /^(?:(?:kind|best|warm|warmest|with best|with kind|many) (?:regards|wishes|thanks)|regards|sincerely|yours sincerely|yours truly|yours|all the best|best|thanks|thank you|cheers),?$/;
+const GREETING_LINE = /^(?:dear|hello|hi|good (?:morning|afternoon))\b[^.!?]*,$/;
 
 /** The letter's sentences, normalised (case, accents, spacing), greeting and signature left out. */
 export function letterSentences(body: string): string[] {
   const lines = body.split('\n').map((line) => line.trim());
   const start = lines.findIndex((line) => line.length > 0);
-  const first = start >= 0 && GREETING_LINE.test(lines[start] ?? '') ? start + 1 : Math.max(start, 0);
+  const first = start >= 0 && GREETING_LINE.test((lines[start] ?? '').toLowerCase()) ? start + 1 : Math.max(start, 0);
   let end = lines.length;
   for (let index = first; index < lines.length; index += 1) {
-    if (CLOSING_LINE.test(lines[index] ?? '')) {
+    const line = lines[index] ?? '';
+    // A closing is short; a sentence that merely starts with "Thanks" is not one.
+    if (line.length <= 24 && CLOSING_LINE.test(line.toLowerCase())) {
       end = index;
       break;
     }
@@ -34,7 +37,7 @@ export function letterSentences(body: string): string[] {
   }
   const sentences = new Set<string>();
   for (const line of lines.slice(first, end)) {
-    for (const sentence of line.split(/(?<=[.!?])\s+(?=\S)/u)) {
+    for (const sentence of line.split(/(?<=[.!?])\s+(?=\S)/)) {
       const normal = foldText(sentence).toLowerCase().replace(/\s+/g, ' ').trim();
       if (normal.length > 0) sentences.add(normal);
     }
@@ -59,8 +62,14 @@ export function sentenceHash(sentence: string): string {
   return low.toString(16).padStart(8, '0') + high.toString(16).padStart(8, '0');
 }
 
+// The composer, the lint and the record each hash the same letter: remember the last one.
+let lastHashed: { body: string; hashes: string[] } | undefined;
+
 export function letterHashes(body: string): string[] {
-  return letterSentences(body).map(sentenceHash);
+  if (lastHashed?.body === body) return lastHashed.hashes;
+  const hashes = letterSentences(body).map(sentenceHash);
+  lastHashed = { body, hashes };
+  return hashes;
 }
 
 /** Shared sentences over the shorter letter's count: 0 (nothing shared) to 1. */

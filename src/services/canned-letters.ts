@@ -24,7 +24,12 @@ export async function attachCannedLetters(db: Kysely<Database>, tenantId: string
   const addresses = [
     ...new Set(list.flatMap((context) => context.steps.map((step) => step.recipient_email?.toLowerCase())).filter((a): a is string => Boolean(a))),
   ];
-  const rows = await findRecentSentences(db, tenantId, { companyIds, addresses, since: new Date(now.getTime() - CANNED_WINDOW_DAYS * DAY_MS) });
+  // A candidate's own letters are never compared with theirs: when the batch writes for one
+  // candidate only (a panel, or a partner's bulk load), theirs need not be read at all.
+  const candidates = new Set(list.map((context) => context.facts.candidate.id));
+  const exceptCandidateId = candidates.size === 1 ? [...candidates][0] : undefined;
+  const since = new Date(now.getTime() - CANNED_WINDOW_DAYS * DAY_MS);
+  const rows = await findRecentSentences(db, tenantId, { companyIds, addresses, since, exceptCandidateId });
   const index: SentLetterIndex = new Map();
   const letters = new Map<string, SentLetter>();
   for (const row of rows) {
