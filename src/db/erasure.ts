@@ -45,10 +45,40 @@ export async function erasePersonalRows(db: Kysely<Database>, tenantId: string, 
     .where('id', '=', candidateId)
     .execute();
   if (interviewIds.length === 0) return;
-  await db.updateTable('interviews').set({ topics: '[]', updated_at: now }).where('tenant_id', '=', tenantId).where('id', 'in', interviewIds).execute();
+  // The debrief is the candidate's own words: it goes with them.
+  await db
+    .updateTable('interviews')
+    .set({ topics: '[]', highlights: null, left_out: null, resource_url: null, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', interviewIds)
+    .execute();
   // An interviewer needs an email or a phone (a check): an empty email is neither personal nor usable.
-  await db.updateTable('interviewers').set({ name: ERASED, email: '', phone: null, title: null }).where('tenant_id', '=', tenantId).where('interview_id', 'in', interviewIds).execute();
-  await db.updateTable('replies').set({ from_email: '', from_name: null }).where('tenant_id', '=', tenantId).where('interview_id', 'in', interviewIds).execute();
+  await db
+    .updateTable('interviewers')
+    .set({ name: ERASED, email: '', phone: null, title: null, topics: '[]', honorific: null })
+    .where('tenant_id', '=', tenantId)
+    .where('interview_id', 'in', interviewIds)
+    .execute();
+  const replies = db.selectFrom('replies').select('id').where('tenant_id', '=', tenantId).where('interview_id', 'in', interviewIds);
+  // Replies forwarded to the candidate, and the mail they came in, quote both sides in full.
+  await db
+    .updateTable('reply_forwards')
+    .set({ from_name: ERASED, reply_to_name: ERASED, reply_to_address: '', to_name: ERASED, to_address: '', subject: ERASED, body: ERASED, last_error: null, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('reply_id', 'in', replies)
+    .execute();
+  await db
+    .updateTable('inbound_messages')
+    .set({ raw: Buffer.alloc(0), size: 0, envelope_from: null, envelope_to: '[]', from_address: null, subject: null, detail: null })
+    .where('tenant_id', '=', tenantId)
+    .where('interview_id', 'in', interviewIds)
+    .execute();
+  await db
+    .updateTable('replies')
+    .set({ from_email: '', from_name: null, text: null, concerns: null })
+    .where('tenant_id', '=', tenantId)
+    .where('interview_id', 'in', interviewIds)
+    .execute();
   const plans = db.selectFrom('follow_up_plans').select('id').where('tenant_id', '=', tenantId).where('interview_id', 'in', interviewIds);
   await sql`
     UPDATE follow_up_steps
@@ -56,6 +86,8 @@ export async function erasePersonalRows(db: Kysely<Database>, tenantId: string, 
         decisions = (SELECT coalesce(jsonb_agg(jsonb_build_object('rule', d ->> 'rule', 'outcome', d ->> 'outcome', 'detail', '')), '[]'::jsonb)
                      FROM jsonb_array_elements(decisions) AS d)
     WHERE tenant_id = ${tenantId} AND plan_id IN (${plans})`.execute(db);
+  // L12's sentence hashes say nothing about anyone, but their rows name the recipient.
+  await db.deleteFrom('message_sentences').where('tenant_id', '=', tenantId).where('candidate_id', '=', candidateId).execute();
   await db
     .updateTable('messages')
     .set({

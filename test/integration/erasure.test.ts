@@ -20,7 +20,15 @@ const INTERVIEWERS = [
   { name: 'Grace Quokka', email: 'grace.quokka@northwind.example', title: 'Engineering Manager', isPrimaryContact: true },
   { name: 'Alan Wombat', email: 'alan.wombat@northwind.example', phone: '+14155550199', title: 'Staff Engineer' },
 ];
-const PERSONAL = [ERIN.name, ERIN.email, ERIN.phone, ...INTERVIEWERS.flatMap((each) => [each.name, each.email, each.phone].filter(Boolean) as string[])];
+// The debrief is the candidate's own words, and goes with them too.
+const DEBRIEF = { highlights: 'the Quokkaledger rewrite I led', leftOut: 'my Wombatstream conference talk', resourceUrl: 'https://erin-eraseme.example.org/portfolio' };
+const PERSONAL = [
+  ERIN.name,
+  ERIN.email,
+  ERIN.phone,
+  ...INTERVIEWERS.flatMap((each) => [each.name, each.email, each.phone].filter(Boolean) as string[]),
+  ...Object.values(DEBRIEF),
+];
 
 /** Every (table, column, value) where a text or JSON column of any table holds one of the values. */
 async function findMentions(db: Kysely<Database>, values: readonly string[]): Promise<string[]> {
@@ -75,6 +83,12 @@ describe.each(testDatabaseKinds())('erasure on %s', (kind) => {
     const dispatched = await dispatchDueMessages(database.db, { mailer, clock: () => now, log: pino({ level: 'silent' }), batchSize: 100, leaseMs: 60_000, concurrency: 2 });
     expect(dispatched.sent).toBeGreaterThanOrEqual(3);
     expect(sink.messages.some((message) => message.raw.includes(INTERVIEWERS[0]!.email))).toBe(true);
+
+    const debrief = await gql(app, tenant.token, `mutation ($id: ID!, $input: UpdateInterviewInput!) { updateInterview(id: $id, input: $input) { id } }`, {
+      id: interviewId,
+      input: DEBRIEF,
+    });
+    expect(debrief.errors).toBeUndefined();
 
     now = new Date('2026-03-05T10:00:00Z');
     const reply = await gql(app, tenant.token, `mutation ($id: ID!) { recordReply(input: { interviewId: $id, fromEmail: "alan.wombat@northwind.example" }) { id } }`, { id: interviewId });
