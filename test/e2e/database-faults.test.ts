@@ -9,6 +9,7 @@ import { seedDueThankYous } from '../support/due-messages.js';
 import { runCli, type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { scratchPostgresAvailable, startScratchPostgres, type ScratchPostgres } from '../support/scratch-postgres.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { eventually as poll, sleep } from '../support/eventually.js';
 
 // The service as processes on PostgreSQL while the database misbehaves: backends terminated
 // again and again, the server stopped for 20 s. Each case ends with every process alive, every
@@ -19,17 +20,8 @@ import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 const JWT_SECRET = 'a-database-faults-secret-long-enough';
 const REQUEST_TIMEOUT_MS = 15_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+/** The service or its database may be away on purpose here: a check that throws means "not yet". */
+const eventually = <T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string) => poll(check, timeoutMs, what, { tolerateErrors: true });
 
 interface Answer {
   status: number;

@@ -7,6 +7,7 @@ import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../suppo
 import { seedDueThankYous } from '../support/due-messages.js';
 import { runCli, type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { eventually } from '../support/eventually.js';
 
 const JWT_SECRET = 'an-end-to-end-secret-long-enough';
 
@@ -19,16 +20,6 @@ async function graphql(url: string, token: string, query: string, variables?: ob
   const body = (await response.json()) as any;
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 const PLAN = `query ($id: ID!) { interview(id: $id) { followUpPlan { steps { kind status reason recipient { email } } } } }`;

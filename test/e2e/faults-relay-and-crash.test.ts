@@ -4,6 +4,7 @@ import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../suppo
 import { seedDueThankYous } from '../support/due-messages.js';
 import { type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { eventually } from '../support/eventually.js';
 
 // The fault suite, relay and crash cases: the service runs as a worker process on PostgreSQL
 // against a real SMTP server, which (c) refuses connections for a while, or whose worker is
@@ -12,16 +13,6 @@ import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 const JWT_SECRET = 'an-end-to-end-secret-long-enough';
 const STARTUP_TIMEOUT_MS = 90_000;
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Arrivals per Message-ID, and the duplicates among them. */
 function arrivalsOf(sink: SmtpSink) {

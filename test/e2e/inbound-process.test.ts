@@ -7,10 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/inbound-fixtures.js';
 import { type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { type SinkMessage, type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { eventually as poll } from '../support/eventually.js';
 
 // Mail coming back to the service as a process: a real SMTP client sends replies, an
 // out-of-office and a bounce into its inbound listener; what it forwards arrives at a real SMTP
 // server on loopback.
+
+/** The service may be away on purpose here (killed and restarted): a check that throws means "not yet". */
+const eventually = <T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string) => poll(check, timeoutMs, what, { tolerateErrors: true });
 
 async function graphql(url: string, token: string, query: string, variables?: object) {
   const response = await fetch(`${url}/graphql`, {
@@ -21,16 +25,6 @@ async function graphql(url: string, token: string, query: string, variables?: ob
   const body = (await response.json()) as any;
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 async function freePort(): Promise<number> {
