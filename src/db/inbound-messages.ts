@@ -37,6 +37,11 @@ export async function findPendingInboundIds(db: Kysely<Database>, limit: number)
 }
 
 /** Locks one pending message for handling; undefined when another process has it or it is done. */
+/** A stored message still waiting to be handled (read before parsing, without a lock). */
+export async function findReceivedInbound(db: Kysely<Database>, id: string): Promise<InboundMessageRow | undefined> {
+  return db.selectFrom('inbound_messages').selectAll().where('id', '=', id).where('status', '=', 'received').executeTakeFirst();
+}
+
 export async function lockPendingInbound(trx: Kysely<Database>, id: string): Promise<InboundMessageRow | undefined> {
   return trx.selectFrom('inbound_messages').selectAll().where('id', '=', id).where('status', '=', 'received').forUpdate().skipLocked().executeTakeFirst();
 }

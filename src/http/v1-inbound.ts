@@ -24,7 +24,10 @@ import {
   verifySnsMessage,
 } from '../inbound/providers.js';
 import { MAX_MESSAGE_BYTES } from '../inbound/smtp-listener.js';
+import { errorForLog } from '../logger.js';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableOrUndefined } from '../services/errors.js';
 import { recordComplaint, storeInboundMessage } from '../services/inbound-mail.js';
+import { errorBody } from './errors.js';
 
 // Inbound mail from providers' webhooks: the same pipeline as mail received over SMTP. Each route
 // checks the provider's credentials or signature first (401, nothing stored), stores the raw
@@ -74,7 +77,11 @@ export async function v1InboundRoutes(app: FastifyInstance, options: InboundRout
     if (error instanceof ProviderInputError) return reply.code(400).send({ error: 'BAD_USER_INPUT', message: `${error.field} ${error.message}`, field: error.field });
     if (error.statusCode === 413) return reply.code(413).send({ error: 'BAD_USER_INPUT', message: 'the message is too large' });
     if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: 'BAD_USER_INPUT', message: error.message });
-    app.log.error({ err: error.message }, 'inbound route failed');
+    // The database being away is answered as the rest of the API answers it: 503, so the
+    // provider keeps the message and posts it again.
+    const unavailable = unavailableOrUndefined(error);
+    if (unavailable) return reply.code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).send(errorBody(unavailable));
+    app.log.error(errorForLog(error), 'inbound route failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'the message could not be stored; retry later' });
   });
 

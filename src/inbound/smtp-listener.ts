@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { errorForLog } from '../logger.js';
 import { isInboundDomainAddress } from './reply-token.js';
 
 // The inbound SMTP listener: the MX (or the relay's forward target) for INBOUND_DOMAIN. It takes
@@ -83,14 +84,14 @@ export async function startInboundSmtp(options: InboundSmtpOptions): Promise<Inb
             },
             (error: unknown) => {
               // Not stored, so not accepted: the sender keeps it and tries again later.
-              log.error({ err: (error as Error)?.message }, 'inbound message could not be stored');
+              log.error(errorForLog(error), 'inbound message could not be stored');
               callback(smtpError('temporary failure storing the message, try again later', 451));
             },
           );
       });
     },
   });
-  server.on('error', (error) => log.warn({ err: error.message }, 'inbound SMTP connection error'));
+  server.on('error', (error) => log.warn(errorForLog(error), 'inbound SMTP connection error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -10,6 +10,7 @@ import {
   findPendingInboundIds,
   insertInboundMessage,
   insertReplyForward,
+  findReceivedInbound,
   lockPendingInbound,
   updateInboundMessage,
 } from '../db/inbound-messages.js';
@@ -27,7 +28,7 @@ import { ALL_SCOPES, type Caller } from './context.js';
 import { recordReplyIn, type ReplyView } from './follow-up-events.js';
 import { PENDING_STATUSES, settlePlans, type StepStatus } from './follow-up-plans.js';
 import { loadPlanContext } from './plan-context.js';
-import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
+import { enqueueWebhookEvents, followupFailedEvent, type WebhookEvent } from './webhook-events.js';
 
 // Mail that comes back, from the SMTP listener or a provider's webhook: stored raw first (so an
 // acknowledged message is never lost), then parsed, matched to the message it answers, classified
@@ -109,7 +110,7 @@ interface Match {
 /** Parses, matches, classifies and acts on one stored message. Returns its new status, or null if it was not pending. */
 export async function processInboundMessage(deps: InboundDependencies, id: string): Promise<string | null> {
   const { db, log } = deps;
-  const row = await db.selectFrom('inbound_messages').selectAll().where('id', '=', id).where('status', '=', 'received').executeTakeFirst();
+  const row = await findReceivedInbound(db, id);
   if (!row) return null;
   // Parsing is CPU work with a deadline, done before any lock is taken.
   const parsed = await parseInbound(row.raw);
@@ -307,22 +308,7 @@ async function applyHardBounce(
     { actor: INBOUND_ACTOR, action: 'message.bounced', entityType: 'message', entityId: message.id, data: { status: bounce.status } },
     { actor: INBOUND_ACTOR, action: 'step.failed', entityType: 'follow_up_step', entityId: message.step_id, data: { messageId: message.id, reason: 'bounced' } },
   );
-  events.push({
-    type: 'followup.failed',
-    data: {
-      messageId: message.id,
-      stepId: message.step_id,
-      planId: message.plan_id,
-      interviewId: match.interviewId,
-      kind: message.kind,
-      recipient: { name: message.to_name, email: message.to_address },
-      attempts: message.attempts,
-      failureClass: 'permanent',
-      code: 'BOUNCED',
-      status: bounce.status,
-      hardBounce: true,
-    },
-  });
+  events.push(followupFailedEvent(message, match.interviewId, { failureClass: 'permanent', code: 'BOUNCED', status: bounce.status, hardBounce: true }));
   const [plan] = await findPlansByIds(trx, match.tenantId, [match.planId]);
   if (plan) {
     const settled = await settlePlans(trx, match.tenantId, [plan], INBOUND_ACTOR, now);
