@@ -19,7 +19,7 @@ import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
-import { enqueueWebhookEvents, subscribes, type WebhookEvent } from './webhook-events.js';
+import { enqueueWebhookEvents, followupFailedEvent, subscribes, type WebhookEvent } from './webhook-events.js';
 
 // The outbox's sending side: claim queued messages with a lease, hand them to SMTP, and record
 // each outcome (message, step, audit, webhook events) in a transaction. Outcomes that finish
@@ -628,21 +628,7 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
           });
           continue;
         }
-        events.push({
-          type: 'followup.failed',
-          data: {
-            messageId: message.id,
-            stepId: message.step_id,
-            planId: message.plan_id,
-            interviewId,
-            kind: message.kind,
-            recipient: { name: message.to_name, email: message.to_address },
-            attempts: message.attempts,
-            failureClass: outcome.failureClass,
-            code: outcome.code,
-            hardBounce: outcome.hardBounce,
-          },
-        });
+        events.push(followupFailedEvent(message, interviewId, { failureClass: outcome.failureClass, code: outcome.code, hardBounce: outcome.hardBounce }));
         if (outcome.hardBounce && message.to_address) {
           // A hard bounce means the address does not take mail: never write to it again (S6).
           await insertSuppression(trx, { tenant_id: tenantId, address: message.to_address, reason: 'hard_bounce', detail: outcome.code });

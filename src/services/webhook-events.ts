@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { newId } from '../db/ids.js';
-import type { Database, WebhookEndpointRow } from '../db/schema.js';
+import type { Database, MessageRow, WebhookEndpointRow } from '../db/schema.js';
 import { findActiveEndpoints, insertDeliveries } from '../db/webhooks.js';
 
 // Events a partner can subscribe to (API.md). They are written in the same transaction as the
@@ -23,6 +23,30 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export interface WebhookEvent {
   type: WebhookEventType;
   data: Record<string, unknown>;
+}
+
+/** `followup.failed` for a message that will not go: the same shape whether SMTP refused it or a bounce came back. */
+export function followupFailedEvent(
+  message: Pick<MessageRow, 'id' | 'step_id' | 'plan_id' | 'kind' | 'to_name' | 'to_address' | 'attempts'>,
+  interviewId: string | undefined,
+  failure: { failureClass: string; code: string; hardBounce: boolean; status?: string },
+): WebhookEvent {
+  return {
+    type: 'followup.failed',
+    data: {
+      messageId: message.id,
+      stepId: message.step_id,
+      planId: message.plan_id,
+      interviewId,
+      kind: message.kind,
+      recipient: { name: message.to_name, email: message.to_address },
+      attempts: message.attempts,
+      failureClass: failure.failureClass,
+      code: failure.code,
+      ...(failure.status !== undefined ? { status: failure.status } : {}),
+      hardBounce: failure.hardBounce,
+    },
+  };
 }
 
 export function subscribes(endpoint: WebhookEndpointRow, type: WebhookEventType): boolean {
