@@ -13,6 +13,7 @@ import { type InboundSmtpListener, startInboundSmtp } from './inbound/smtp-liste
 import { type InboundDependencies, storeInboundMessage } from './services/inbound-mail.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
+import { createDkimKeys } from './services/sending-domains.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
 import { createRelayBreaker } from './mail/relay-breaker.js';
 import { workerLanes } from './worker/tick.js';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       breaker,
       addressing: config.inbound.trackReplies ? addressing : undefined,
       inbound: mode === 'worker' ? inboundDeps : undefined,
+      dkimKeys: createDkimKeys(database.db),
     };
     worker = startWorker({
       schedule: config.workerCron,
