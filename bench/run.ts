@@ -1,14 +1,18 @@
+import os from 'node:os';
 import { apiBenchmark } from './api.js';
 import { authBenchmark } from './auth.js';
 import { deliveryBenchmark } from './delivery.js';
 import { lintBenchmark } from './lint.js';
 import { inboundBenchmark } from './inbound.js';
+import { relayLatencyBenchmark } from './relay-latency.js';
+import { printClosingTable } from './support.js';
 import { tickBenchmark } from './tick.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
 // prints absolute numbers and a ratio to a baseline measured in the same run.
 
 const suites: Record<string, () => Promise<void>> = {
+  relay: relayLatencyBenchmark,
   delivery: deliveryBenchmark,
   api: apiBenchmark,
   auth: authBenchmark,
@@ -26,3 +30,6 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(suites)) {
   }
   await suite();
 }
+// One table for the whole run, with the host's load while it ran (2 cores, shared).
+printClosingTable();
+console.log(`load average (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}`);
