@@ -8,14 +8,15 @@ import { dispatchDueMessages, outgoingMailOf } from '../src/services/message-dis
 import { createEnglishSpellChecker } from '../src/services/spell-checker.js';
 import { drainDueSteps } from '../src/worker/tick.js';
 import {
-  alternatingRounds,
   type BenchDatabase,
   createBenchDatabase,
+  measureInTurns,
   median,
   perSecond,
   ratioSpread,
   recordClosingRow,
   report,
+  roundFigures,
   seedThankYouSteps,
   startSmtpSinkProcess,
   type SmtpSinkProcess,
@@ -103,17 +104,16 @@ export async function relayLatencyBenchmark(): Promise<void> {
     await rawPoolBlast(sink, messages.slice(0, 50), DEFAULT_POOL_CONNECTIONS, WORKER.sendConcurrency);
     await defaultDispatch(database, sink, tenantId, MESSAGES);
 
-    const rounds = await alternatingRounds(
-      ROUNDS,
-      () => defaultDispatch(database, sink, tenantId, MESSAGES),
-      () => rawPoolBlast(sink, messages, DEFAULT_POOL_CONNECTIONS, WORKER.sendConcurrency),
-    );
-    const ratios = rounds.map((round) => round.ours / round.theirs);
+    const rounds = await measureInTurns(ROUNDS, {
+      ours: () => defaultDispatch(database, sink, tenantId, MESSAGES),
+      raw: () => rawPoolBlast(sink, messages, DEFAULT_POOL_CONNECTIONS, WORKER.sendConcurrency),
+    });
+    const ratios = rounds.map((round) => round.ours / round.raw);
     const ours = rounds.map((round) => round.ours);
-    const theirs = rounds.map((round) => round.theirs);
+    const theirs = rounds.map((round) => round.raw);
     report(`Relay answering each message after ${RELAY_DELAY_MS} ms (PostgreSQL, ${ROUNDS} rounds of ${MESSAGES} messages, ${DEFAULT_POOL_CONNECTIONS} connections each)`, [
-      [`dispatch, default settings (window ${WORKER.handoverWindow}, ${WORKER.sendConcurrency} in flight), messages/s`, `${median(ours)} (rounds: ${ours.join(', ')})`],
-      ['baseline: raw nodemailer pool, messages/s', `${median(theirs)} (rounds: ${theirs.join(', ')})`],
+      [`dispatch, default settings (window ${WORKER.handoverWindow}, ${WORKER.sendConcurrency} in flight), messages/s`, roundFigures(ours)],
+      ['baseline: raw nodemailer pool, messages/s', roundFigures(theirs)],
       ['ratio per round (min / median / max)', ratioSpread(ratios)],
       ['target', '≥ 0.80×'],
     ]);
@@ -122,7 +122,7 @@ export async function relayLatencyBenchmark(): Promise<void> {
       against: `raw nodemailer pool, ${DEFAULT_POOL_CONNECTIONS} connections`,
       ratios,
       target: '≥ 0.80×',
-      figures: `${median(ours)} / ${median(theirs)}`,
+      figures: `${Math.round(median(ours))} / ${Math.round(median(theirs))}`,
     });
   } finally {
     await sink.stop();

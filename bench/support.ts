@@ -155,21 +155,23 @@ export function report(title: string, rows: Array<[string, string | number]>): v
 }
 
 /**
- * Runs a measure and its baseline (or peer) `rounds` times, swapping which goes first every
- * other round, so the host's drift and warm caches favour neither. Returns each round's pair.
+ * Runs each measure once per round, reversing their order every other round, so the host's
+ * drift and warm caches favour none of them. Returns each round's figures, by measure.
  */
-export async function alternatingRounds<T>(rounds: number, ours: (round: number) => Promise<T>, theirs: (round: number) => Promise<T>): Promise<Array<{ ours: T; theirs: T }>> {
-  const results: Array<{ ours: T; theirs: T }> = [];
+export async function measureInTurns<K extends string>(rounds: number, measures: Record<K, (round: number) => Promise<number>>): Promise<Array<Record<K, number>>> {
+  const names = Object.keys(measures) as K[];
+  const results: Array<Record<K, number>> = [];
   for (let round = 0; round < rounds; round += 1) {
-    if (round % 2 === 0) {
-      const first = await ours(round);
-      results.push({ ours: first, theirs: await theirs(round) });
-    } else {
-      const first = await theirs(round);
-      results.push({ ours: await ours(round), theirs: first });
-    }
+    const figures = {} as Record<K, number>;
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) figures[name] = await measures[name](round);
+    results.push(figures);
   }
   return results;
+}
+
+/** One measure's figures over the rounds: the median and each round's, for a report line. */
+export function roundFigures(values: number[]): string {
+  return `${Math.round(median(values))} (rounds: ${values.join(', ')})`;
 }
 
 /** One line of the closing table: a measure against its baseline or peer, round by round. */
