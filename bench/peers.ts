@@ -154,3 +154,20 @@ export async function peersBenchmark(): Promise<void> {
     await database.drop();
   }
 }
+
+/**
+ * Afterview's drain alone, round after round: what `--cpu-prof` profiles (see README's
+ * benchmark section), and a quick before/after for changes to the per-step path.
+ */
+export async function drainBenchmark(): Promise<void> {
+  const database = await createBenchDatabase();
+  const spell = createEnglishSpellChecker();
+  try {
+    await afterviewRound(database, spell, -1);
+    const rates: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) rates.push(await afterviewRound(database, spell, round));
+    report(`Afterview's drain alone (PostgreSQL, ${ROUNDS} rounds of ${STEPS} due steps)`, [['due steps evaluated per second', roundFigures(rates)]]);
+  } finally {
+    await database.drop();
+  }
+}

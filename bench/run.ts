@@ -4,7 +4,7 @@ import { authBenchmark } from './auth.js';
 import { deliveryBenchmark } from './delivery.js';
 import { lintBenchmark } from './lint.js';
 import { inboundBenchmark } from './inbound.js';
-import { peersBenchmark } from './peers.js';
+import { drainBenchmark, peersBenchmark } from './peers.js';
 import { relayLatencyBenchmark } from './relay-latency.js';
 import { printClosingTable } from './support.js';
 import { tickBenchmark } from './tick.js';
@@ -15,6 +15,7 @@ import { tickBenchmark } from './tick.js';
 const suites: Record<string, () => Promise<void>> = {
   relay: relayLatencyBenchmark,
   peers: peersBenchmark,
+  drain: drainBenchmark,
   delivery: deliveryBenchmark,
   api: apiBenchmark,
   auth: authBenchmark,
