@@ -46,7 +46,12 @@ async function seedRound(database: BenchDatabase, label: string): Promise<{ tena
 async function afterviewRound(database: BenchDatabase, spell: ReturnType<typeof createEnglishSpellChecker>, round: number): Promise<number> {
   await seedRound(database, `ours-${round}`);
   const started = performance.now();
-  const evaluated = await drainDueSteps({ db: database.db, spell, clock: () => new Date(), log, settings: WORKER }, new AbortController().signal);
+  // Steps of one plan claimed by two lanes at once wait for the next drain (issue 16, item 5):
+  // drained again at once, as the next tick would, and timed until every step is evaluated.
+  let evaluated = 0;
+  for (let drains = 0; evaluated < STEPS && drains < 10; drains += 1) {
+    evaluated += await drainDueSteps({ db: database.db, spell, clock: () => new Date(), log, settings: WORKER }, new AbortController().signal);
+  }
   const ms = performance.now() - started;
   if (evaluated !== STEPS) throw new Error(`the drain evaluated ${evaluated} of ${STEPS} steps`);
   return perSecond(evaluated, ms);

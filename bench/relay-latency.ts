@@ -97,7 +97,8 @@ export async function relayLatencyBenchmark(): Promise<void> {
   try {
     // One tenant's messages, written by the worker's own evaluation, sent again each round.
     const { tenantId } = await seedThankYouSteps(database.db, { interviews: MESSAGES / 2, interviewersPerInterview: 2, dueAt: new Date(Date.now() - 1000) });
-    await drainDueSteps({ db: database.db, spell: createEnglishSpellChecker(), clock: () => new Date(), log, settings: WORKER }, new AbortController().signal);
+    const spell = createEnglishSpellChecker();
+    for (let drains = 0; drains < 10 && (await drainDueSteps({ db: database.db, spell, clock: () => new Date(), log, settings: WORKER }, new AbortController().signal)) > 0; drains += 1);
     const messages = await messagesOf(database, tenantId);
     if (messages.length !== MESSAGES) throw new Error(`expected ${MESSAGES} messages, the evaluation wrote ${messages.length}`);
     // Warm-up, unmeasured: connections, compiled code.
