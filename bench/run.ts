@@ -8,6 +8,7 @@ import { drainBenchmark, peersBenchmark } from './peers.js';
 import { relayLatencyBenchmark } from './relay-latency.js';
 import { printClosingTable } from './support.js';
 import { tickBenchmark } from './tick.js';
+import { promptnessBenchmark, rateLimitBenchmark } from './worker-processes.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
 // prints absolute numbers and a ratio to a baseline measured in the same run.
@@ -16,6 +17,8 @@ const suites: Record<string, () => Promise<void>> = {
   relay: relayLatencyBenchmark,
   peers: peersBenchmark,
   drain: drainBenchmark,
+  promptness: promptnessBenchmark,
+  'rate-limit': rateLimitBenchmark,
   delivery: deliveryBenchmark,
   api: apiBenchmark,
   auth: authBenchmark,
@@ -24,8 +27,11 @@ const suites: Record<string, () => Promise<void>> = {
   inbound: inboundBenchmark,
 };
 
+/** Run only when named: the drain alone is for profiling (`--cpu-prof`), and peers measures it too. */
+const ON_REQUEST = new Set(['drain']);
+
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
-for (const name of chosen.length > 0 ? chosen : Object.keys(suites)) {
+for (const name of chosen.length > 0 ? chosen : Object.keys(suites).filter((name) => !ON_REQUEST.has(name))) {
   const suite = suites[name];
   if (!suite) {
     console.error(`unknown benchmark ${name}; known: ${Object.keys(suites).join(', ')}`);
