@@ -17,7 +17,7 @@ import { type BenchDatabase, createBenchDatabase, median, perSecond, recordClosi
 
 // The worker's own settings (WORKER_BATCH_SIZE, WORKER_SEND_CONCURRENCY), as `npm run worker` would run.
 const WORKER = loadConfig().worker;
-const STEPS = Number(process.env.BENCH_STEPS ?? 5000);
+const STEPS = Number(process.env.BENCH_STEPS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_DELIVERY_ROUNDS ?? 3);
 const BATCH = WORKER.batchSize;
 const CONCURRENCY = WORKER.sendConcurrency;

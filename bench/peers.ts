@@ -20,7 +20,7 @@ import { type BenchDatabase, createBenchDatabase, measureInTurns, median, perSec
 
 const WORKER = loadConfig().worker;
 const STEPS = Number(process.env.BENCH_PEER_STEPS ?? 2000);
-const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 /** graphile-worker's jobs at once; its pool gets two connections more, as its docs advise. */
 const PEER_CONCURRENCY = Number(process.env.BENCH_PEER_CONCURRENCY ?? 8);
 const GRAPHILE_SCHEMA = 'graphile_worker_bench';

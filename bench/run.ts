@@ -30,6 +30,7 @@ const suites: Record<string, () => Promise<void>> = {
 /** Run only when named: the drain alone is for profiling (`--cpu-prof`), and peers measures it too. */
 const ON_REQUEST = new Set(['drain']);
 
+const failed: string[] = [];
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
 for (const name of chosen.length > 0 ? chosen : Object.keys(suites).filter((name) => !ON_REQUEST.has(name))) {
   const suite = suites[name];
@@ -37,8 +38,21 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(suites).filter((name
     console.error(`unknown benchmark ${name}; known: ${Object.keys(suites).join(', ')}`);
     process.exit(2);
   }
-  await suite();
+  const started = performance.now();
+  // One suite's failure (a statement timeout on a starved machine, say) is reported, and the
+  // others still run and the closing table still prints; the run then exits non-zero.
+  try {
+    await suite();
+  } catch (error) {
+    failed.push(name);
+    console.error(`benchmark ${name} failed:`, error);
+  }
+  console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
 // One table for the whole run, with the host's load while it ran (2 cores, shared).
 printClosingTable();
 console.log(`load average (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}`);
+if (failed.length > 0) {
+  console.error(`failed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
