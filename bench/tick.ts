@@ -7,7 +7,7 @@ import { runWorkerTick } from '../src/worker/tick.js';
 import { type BenchDatabase, createBenchDatabase, recordClosingRow, report, seedThankYouSteps, startSmtpSinkProcess } from './support.js';
 
 // Issue 6's worker benchmark, on PostgreSQL: a tick with 1,000 due steps, alone and beside a
-// million future ones. The due-time index holds only scheduled steps and each tenant's range is
+// mass of future ones (issue 6 asked for a million). The due-time index holds only scheduled steps and each tenant's range is
 // read from its start, so the future steps should cost next to nothing.
 
 const DUE = 1000;
