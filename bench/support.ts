@@ -96,12 +96,16 @@ export async function seedThankYouSteps(db: Kysely<Database>, options: SeedOptio
 export interface SmtpSinkProcess {
   url: string;
   count(): Promise<number>;
+  /** The most messages answered within one second since the last reset. */
+  busiestSecond(): Promise<number>;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startSmtpSinkProcess(): Promise<SmtpSinkProcess> {
-  const child: ChildProcess = fork(new URL('./smtp-sink-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+/** `answerDelayMs`: how long the sink takes to answer each message's end (a real relay's latency). */
+export async function startSmtpSinkProcess(options: { answerDelayMs?: number } = {}): Promise<SmtpSinkProcess> {
+  const args = options.answerDelayMs ? [`--answer-delay-ms=${options.answerDelayMs}`] : [];
+  const child: ChildProcess = fork(new URL('./smtp-sink-process.ts', import.meta.url).pathname, args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const request = <T>(type: string, reply: string): Promise<T> =>
     new Promise((resolve) => {
       const listener = (message: { type: string } & T) => {
@@ -116,6 +120,7 @@ export async function startSmtpSinkProcess(): Promise<SmtpSinkProcess> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     count: async () => (await request<{ received: number }>('count', 'count')).received,
+    busiestSecond: async () => (await request<{ most: number }>('busiest-second', 'busiest-second')).most,
     reset: async () => void child.send({ type: 'reset' }),
     stop: () =>
       new Promise<void>((resolve) => {
@@ -147,4 +152,61 @@ export function report(title: string, rows: Array<[string, string | number]>): v
   console.log(`\n${title}`);
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) console.log(`  ${label.padEnd(width)}  ${value}`);
+}
+
+/**
+ * Runs each measure once per round, reversing their order every other round, so the host's
+ * drift and warm caches favour none of them. Returns each round's figures, by measure.
+ */
+export async function measureInTurns<K extends string>(rounds: number, measures: Record<K, (round: number) => Promise<number>>): Promise<Array<Record<K, number>>> {
+  const names = Object.keys(measures) as K[];
+  const results: Array<Record<K, number>> = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const figures = {} as Record<K, number>;
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) figures[name] = await measures[name](round);
+    results.push(figures);
+  }
+  return results;
+}
+
+/** One measure's figures over the rounds: the median and each round's, for a report line. */
+export function roundFigures(values: number[]): string {
+  return `${Math.round(median(values))} (rounds: ${values.join(', ')})`;
+}
+
+/** One line of the closing table: a measure against its baseline or peer, round by round. */
+export interface ClosingRow {
+  measure: string;
+  against: string;
+  /** Our figure divided by the baseline's (or peer's), one per round. */
+  ratios: number[];
+  target: string;
+  /** Absolute figures (ours / theirs, medians), for the record. */
+  figures?: string;
+}
+
+const closingRows: ClosingRow[] = [];
+
+/** Keeps a measure for the table `npm run bench` prints at the end (and prints it now too). */
+export function recordClosingRow(row: ClosingRow): void {
+  closingRows.push(row);
+}
+
+export function ratioSpread(ratios: number[]): string {
+  if (ratios.length === 0) return 'n/a';
+  const format = (value: number) => `${value.toFixed(2)}×`;
+  return `${format(Math.min(...ratios))} / ${format(median(ratios))} / ${format(Math.max(...ratios))}`;
+}
+
+/** The closing table: one line per measure, per-round ratios as min / median / max. */
+export function printClosingTable(): void {
+  if (closingRows.length === 0) return;
+  const header = ['measure', 'baseline or peer', 'ratio per round (min / median / max)', 'target', 'figures (median, ours / theirs)'];
+  const lines = closingRows.map((row) => [row.measure, row.against, ratioSpread(row.ratios), row.target, row.figures ?? '']);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
+  const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  console.log('\nClosing table (this run)');
+  console.log(format(header));
+  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  for (const line of lines) console.log(format(line));
 }

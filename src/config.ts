@@ -106,7 +106,11 @@ const envSchema = z.object({
   WORKER_HEARTBEAT_SECONDS: z.coerce.number().positive().optional(),
   WORKER_RELAY_PROBE_MAX_SECONDS: z.coerce.number().positive().max(3600).default(30),
   WORKER_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
-  WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(1),
+  // One per connection of the SMTP pool (5): each connection waits for the relay's answer to one
+  // message at a time, so a wider window buys nothing and a narrower one idles connections while
+  // the relay thinks (window 1 at 50 ms per answer is about 20 messages/s). A kill -9 sends at
+  // most this many messages twice, each under its own Message-ID.
+  WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(5),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   RATE_LIMIT_PER_CALLER_PER_MINUTE: z.coerce.number().int().min(0).default(3000),

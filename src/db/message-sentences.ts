@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { anyId } from './ids.js';
 import type { Database, MessageSentencesTable } from './schema.js';
 
@@ -6,9 +6,21 @@ import type { Database, MessageSentencesTable } from './schema.js';
 
 export type NewMessageSentence = Omit<MessageSentencesTable, 'created_at'> & { created_at: Date };
 
+/**
+ * A worker batch records some ten sentences for each of up to hundreds of letters: one array
+ * parameter per column (unnest) rather than a parameter per value, which the query builder and
+ * the driver would otherwise handle one by one.
+ */
 export async function insertMessageSentences(db: Kysely<Database>, rows: readonly NewMessageSentence[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.insertInto('message_sentences').values([...rows]).onConflict((conflict) => conflict.doNothing()).execute();
+  const column = <T>(pick: (row: NewMessageSentence) => T): T[] => rows.map(pick);
+  await sql`
+    INSERT INTO message_sentences (tenant_id, message_id, hash, candidate_id, company_id, recipient_address, sentence_count, created_at)
+    SELECT * FROM unnest(
+      ${column((row) => row.tenant_id)}::uuid[], ${column((row) => row.message_id)}::uuid[], ${column((row) => row.hash)}::text[],
+      ${column((row) => row.candidate_id)}::uuid[], ${column((row) => row.company_id)}::uuid[], ${column((row) => row.recipient_address)}::text[],
+      ${column((row) => row.sentence_count)}::integer[], ${column((row) => row.created_at.toISOString())}::timestamptz[])
+    ON CONFLICT DO NOTHING`.execute(db);
 }
 
 export async function deleteMessageSentences(db: Kysely<Database>, tenantId: string, messageId: string): Promise<void> {

@@ -163,10 +163,21 @@ export function chooseTopic(input: {
 }
 
 /** A phone number as a person writes it: "+1 415-555-0123" rather than +14155550123. */
+// Parsing a number with its country's metadata is the dearest step of composing a letter, and a
+// worker formats the same candidate's number for every letter of the panel (twice each, with the
+// signature): remember the last few (pure, so a cache changes nothing but time).
+const PHONE_MEMO_LIMIT = 256;
+const phoneMemo = new Map<string, string>();
+
 export function formatPhone(phone: string | null | undefined): string {
   const trimmed = phone?.trim() ?? '';
   if (trimmed.length === 0) return '';
-  return parsePhoneNumberFromString(trimmed)?.formatInternational() ?? trimmed;
+  const remembered = phoneMemo.get(trimmed);
+  if (remembered !== undefined) return remembered;
+  const formatted = parsePhoneNumberFromString(trimmed)?.formatInternational() ?? trimmed;
+  if (phoneMemo.size >= PHONE_MEMO_LIMIT) phoneMemo.clear();
+  phoneMemo.set(trimmed, formatted);
+  return formatted;
 }
 
 function defaultSignature(candidate: InterviewFacts['candidate']): string {

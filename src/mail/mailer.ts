@@ -95,7 +95,11 @@ export class MailerVerifyError extends Error {
   }
 }
 
-const DEFAULT_MAX_CONNECTIONS = 5;
+/**
+ * Connections of the SMTP pool. The worker's handover window defaults to the same number (one
+ * message per connection waiting for the relay's answer), see WORKER_HANDOVER_WINDOW.
+ */
+export const DEFAULT_POOL_CONNECTIONS = 5;
 const DEFAULT_MAX_MESSAGES = 100;
 // Each wait is bounded on its own (no single SMTP step can stall longer than 30 s) and the whole
 // send by sendTimeoutMs, so a worker's lease is never outlived by a hung delivery.
@@ -288,7 +292,7 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
   // Settings given as URL query parameters (e.g. ?tls.rejectUnauthorized=false) are kept.
   const pool = createSmtpPool({
     url: smtpUrl,
-    maxConnections: options.pool?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxConnections: options.pool?.maxConnections ?? DEFAULT_POOL_CONNECTIONS,
     maxMessages: options.pool?.maxMessages ?? DEFAULT_MAX_MESSAGES,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     greetingTimeout: GREETING_TIMEOUT_MS,

@@ -15,7 +15,7 @@ import { insertSuppression } from '../db/suppressions.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { errorForLog } from '../logger.js';
 import { bounceAddressFor, type InboundAddressing, replyAddressFor } from '../inbound/reply-token.js';
-import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
+import { DEFAULT_POOL_CONNECTIONS, type Mailer, type OutgoingMail, type SendOutcome } from '../mail/mailer.js';
 import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
 import type { DkimKeys } from './sending-domains.js';
@@ -27,12 +27,14 @@ import { enqueueWebhookEvents, followupFailedEvent, subscribes, type WebhookEven
 // while another is being written are written together (group commit), so the database keeps up
 // with the SMTP pool.
 //
-// Exactly once in effect: many messages travel at once, but only one at a time is handed over
-// (its last line sent, after which the server may deliver it) before the previous one's
-// acceptance is recorded, on its own and at once. A worker killed at any moment has at most one
-// message the server took without our knowing, sent again after its lease runs out, with the
-// same Message-ID. A message whose acceptance was recorded is never sent again; the next worker
-// only finishes recording it.
+// Exactly once in effect: many messages travel at once, but at most `handoverWindow` of them are
+// handed over (their last line sent, after which the server may deliver them) without their
+// acceptance being recorded yet; each acceptance is recorded on its own and at once. A worker
+// killed at any moment has at most that many messages the server took without our knowing, sent
+// again after their leases run out, each with its own Message-ID. A message whose acceptance was
+// recorded is never sent again; the next worker only finishes recording it. The default window
+// is one per pool connection: a relay that takes 50 ms to answer a message's end would otherwise
+// hold a process to about 20 messages a second, whatever the pool.
 
 /** Transient failures are retried this many times in all before the message is dead. */
 export const MAX_SEND_ATTEMPTS = 8;
@@ -101,7 +103,8 @@ export interface DispatchOptions {
   concurrency: number;
   /**
    * Messages at once between being handed over (the server may have them) and their acceptance
-   * being recorded: the most a crash can send twice. Default 1.
+   * being recorded: the most a crash can send twice. Default one per connection of the mailer's
+   * default pool (DEFAULT_POOL_CONNECTIONS).
    */
   handoverWindow?: number;
   /** How often the leases of the messages held are renewed. Default a quarter of the lease. */
@@ -144,7 +147,7 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const breaker = options.breaker ?? createRelayBreaker();
   const leases = createLeaseGuard();
   const recorder = createOutcomeRecorder(db, options, breaker, leases);
-  const handovers = createHandoverLine(options.handoverWindow ?? 1);
+  const handovers = createHandoverLine(options.handoverWindow ?? DEFAULT_POOL_CONNECTIONS);
   // A message is handed over only with this much of its lease left, time enough for the server's
   // answer and our record before another worker could claim it.
   const leaseMargin = Math.min(options.leaseMs / 2, HANDOVER_LEASE_MARGIN_MS);

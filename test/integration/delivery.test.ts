@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMailer, type Mailer } from '../../src/mail/mailer.js';
+import { createMailer, DEFAULT_POOL_CONNECTIONS, type Mailer } from '../../src/mail/mailer.js';
 import { dispatchDueMessages } from '../../src/services/message-dispatch.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { evaluateDueSteps } from '../../src/services/step-evaluation.js';
@@ -474,7 +474,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     await evaluateDueSteps(database.db, { now, batchSize: 100, spell });
   }
 
-  it('hands messages over one at a time: each is recorded as accepted before the server has the end of the next', async () => {
+  it('with a handover window of 1, hands messages over one at a time: each is recorded as accepted before the server has the end of the next', async () => {
     const tenant = await sandboxTenant();
     await queuedThankYous(tenant, 4, 3);
     const unrecordedAtHandover: string[] = [];
@@ -495,7 +495,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     });
     const pooled = createMailer({ smtpUrl: sink.url, outboxDir: '/tmp/unused', log, pool: { maxConnections: 4 } });
     try {
-      const result = await dispatchDueMessages(database.db, { mailer: pooled, clock: () => now, log, batchSize: 100, leaseMs: 60_000, concurrency: 8 });
+      const result = await dispatchDueMessages(database.db, { mailer: pooled, clock: () => now, log, batchSize: 100, leaseMs: 60_000, concurrency: 8, handoverWindow: 1 });
       expect(result.sent).toBe(12);
     } finally {
       await pooled.close();
@@ -508,17 +508,44 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     expect(rows[0]!.n).toBe(12);
   });
 
+  it('by default, hands over at most one message per pool connection before their acceptances are recorded', async () => {
+    const tenant = await sandboxTenant();
+    await queuedThankYous(tenant, 4, 3);
+    let holding = 0;
+    let mostHeldAtOnce = 0;
+    sink.setResponder(async (event) => {
+      if (event.stage !== 'data') return null;
+      mostHeldAtOnce = Math.max(mostHeldAtOnce, ++holding);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      holding -= 1;
+      return null;
+    });
+    // The mailer's default pool, and no window given: the default is one per connection.
+    const pooled = createMailer({ smtpUrl: sink.url, outboxDir: '/tmp/unused', log });
+    try {
+      const result = await dispatchDueMessages(database.db, { mailer: pooled, clock: () => now, log, batchSize: 100, leaseMs: 60_000, concurrency: 8 });
+      expect(result.sent).toBe(12);
+    } finally {
+      await pooled.close();
+    }
+    expect(new Set(sink.messages.map((message) => message.messageId)).size).toBe(12);
+    expect(sink.messages).toHaveLength(12);
+    expect(mostHeldAtOnce).toBeLessThanOrEqual(DEFAULT_POOL_CONNECTIONS);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE tenant_id = ${tenant.id} AND status = 'sent' AND accepted_at IS NOT NULL`.execute(database.db);
+    expect(rows[0]!.n).toBe(12);
+  });
+
   it('a message whose lease runs low while it waits in line is not handed over: it is given back and goes once, later', async () => {
     const tenant = await sandboxTenant();
     await queuedThankYous(tenant, 1, 3);
     // The server takes 1 s over each message; leases last 1.5 s, and a message is handed over
-    // only with half of its lease left. The heartbeat cannot renew them in time (as when the
+    // only with half of its lease left. One message at a time goes (a window of 1), so the others wait in line. The heartbeat cannot renew them in time (as when the
     // database is slow): the second and third in line are given back.
     sink.setResponder(async (event) => (event.stage === 'data' ? (await new Promise((resolve) => setTimeout(resolve, 1_000)), null) : null));
     const clock = () => new Date();
     let released = 0;
     for (let run = 0; run < 8 && sink.messages.length < 3; run += 1) {
-      const result = await dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 1_500, heartbeatMs: 60_000, concurrency: 3 });
+      const result = await dispatchDueMessages(database.db, { mailer, clock, log, batchSize: 100, leaseMs: 1_500, heartbeatMs: 60_000, concurrency: 3, handoverWindow: 1 });
       released += result.released;
     }
     expect(released).toBeGreaterThan(0);
