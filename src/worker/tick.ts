@@ -64,9 +64,10 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
       evaluated += batch.evaluated;
       for (const [decision, count] of Object.entries(batch.decisions)) if (count > 0) deps.metrics?.stepsEvaluated.inc({ decision }, count);
       if (batch.claimed > 0) deps.log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
-      // A short batch means nothing more is due; a batch all of whose plans were busy elsewhere
-      // waits for the next tick rather than spinning on the same rows.
-      if (batch.claimed < deps.settings.batchSize || batch.evaluated === 0) return;
+      // Claims take whole plans and pass over the plans other lanes hold, so a lane stops only
+      // when it finds nothing to claim: whatever is still due then is held by a lane that goes on
+      // (and claims again before it stops), so nothing due now is left for the next tick.
+      if (batch.plans === 0) return;
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
