@@ -15,6 +15,7 @@ import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
 import { createRelayBreaker } from './mail/relay-breaker.js';
+import { createSendRateLimit } from './services/send-rate.js';
 import { workerLanes } from './worker/tick.js';
 import { startWorker, type WorkerHandle } from './worker/worker.js';
 
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       breaker,
       addressing: config.inbound.trackReplies ? addressing : undefined,
       inbound: mode === 'worker' ? inboundDeps : undefined,
+      sendRate: config.worker.smtpMaxPerSecond ? createSendRateLimit(database.db, config.worker.smtpMaxPerSecond) : undefined,
     };
     worker = startWorker({
       schedule: config.workerCron,
