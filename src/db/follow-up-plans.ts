@@ -153,7 +153,7 @@ export async function listSteps(
 
 /**
  * Claims the plans that have steps due by `now`, across tenants, round-robin by tenant (see
- * fair-claims.ts), at most `limit`, locking them for the caller's transaction (SKIP LOCKED: a
+ * fair-claims.ts), about `limit` steps' worth (a plan is never split), locking them for the caller's transaction (SKIP LOCKED: a
  * plan another worker, or an API call, is changing is left to it). A step is claimed with its
  * plan, so all of a plan's due steps go to one claim: two claims never split a plan, and none of
  * its steps is left behind for the next tick because another claim held the plan.
@@ -170,16 +170,22 @@ export async function lockPlansWithDueSteps(db: Kysely<Database>, now: Date, lim
         LIMIT ${limit}
       ) AS d
     ), turns AS (
-      SELECT tenant_id, plan_id, min(due_at) AS due_at,
+      SELECT tenant_id, plan_id, min(due_at) AS due_at, count(*) AS steps,
         row_number() OVER (PARTITION BY tenant_id ORDER BY min(due_at), plan_id) AS turn
       FROM due
       GROUP BY tenant_id, plan_id
+    ), dealt AS (
+      -- Plans in turn, as long as their steps fit in the batch (the first always goes).
+      SELECT tenant_id, plan_id, turn, due_at,
+        sum(steps) OVER (ORDER BY turn, due_at, tenant_id, plan_id ROWS UNBOUNDED PRECEDING) AS steps_so_far,
+        row_number() OVER (ORDER BY turn, due_at, tenant_id, plan_id) AS position
+      FROM turns
     )
     SELECT p.tenant_id, p.id
-    FROM turns
-    JOIN follow_up_plans AS p ON p.tenant_id = turns.tenant_id AND p.id = turns.plan_id
-    ORDER BY turns.turn, turns.due_at, p.tenant_id
-    LIMIT ${limit}
+    FROM dealt
+    JOIN follow_up_plans AS p ON p.tenant_id = dealt.tenant_id AND p.id = dealt.plan_id
+    WHERE dealt.steps_so_far <= ${limit} OR dealt.position = 1
+    ORDER BY dealt.turn, dealt.due_at, dealt.tenant_id, dealt.plan_id
     FOR UPDATE OF p SKIP LOCKED`.execute(db);
   return result.rows;
 }
