@@ -1,5 +1,6 @@
 import { apiBenchmark } from './api.js';
 import { authBenchmark } from './auth.js';
+import { claimsBenchmark } from './claims.js';
 import { deliveryBenchmark } from './delivery.js';
 import { lintBenchmark } from './lint.js';
 import { inboundBenchmark } from './inbound.js';
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<void>> = {
   tick: tickBenchmark,
   lint: lintBenchmark,
   inbound: inboundBenchmark,
+  claims: claimsBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
