@@ -168,6 +168,9 @@ export async function lockPlansWithDueSteps(db: Kysely<Database>, now: Date, lim
         WHERE ${tenantBucket('s')} = b.bucket AND s.status = 'scheduled' AND s.due_at <= ${now} AND ${workableTenant('s')}
         ORDER BY s.due_at
         LIMIT ${limit}
+        -- Steps another lane is evaluating are passed over, so concurrent claims walk on to
+        -- different rows instead of all finding the same plans locked.
+        FOR UPDATE OF s SKIP LOCKED
       ) AS d
     ), turns AS (
       SELECT tenant_id, plan_id, min(due_at) AS due_at, count(*) AS steps,
@@ -197,11 +200,14 @@ export async function lockPlansWithDueSteps(db: Kysely<Database>, now: Date, lim
 export async function findDueStepsOfPlans(db: Kysely<Database>, plans: ReadonlyArray<{ tenant_id: string; id: string }>, now: Date): Promise<FollowUpStepRow[]> {
   if (plans.length === 0) return [];
   const values = sql.join(plans.map((plan) => sql`(${plan.tenant_id}::uuid, ${plan.id}::uuid)`));
+  // A step another claim's walk holds (it could not take the plan, which is ours) is left to
+  // the next claim of this drain, once that claim's transaction has let go of it.
   const result = await sql<FollowUpStepRow>`
     SELECT s.* FROM follow_up_steps AS s
     JOIN (VALUES ${values}) AS v(tenant_id, plan_id) ON s.tenant_id = v.tenant_id AND s.plan_id = v.plan_id
     WHERE s.status = 'scheduled' AND s.due_at <= ${now}
-    ORDER BY s.tenant_id, s.plan_id, s.due_at, s.id`.execute(db);
+    ORDER BY s.tenant_id, s.plan_id, s.due_at, s.id
+    FOR UPDATE OF s SKIP LOCKED`.execute(db);
   return result.rows;
 }
 

@@ -109,6 +109,12 @@ export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): 
     if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
     if (signal.aborted) return;
     const paused = dispatched.pausedUntil;
+    // A dispatch also ends when a claim comes back short because another process claimed the
+    // same rows at that moment: the lane stops only once a dispatch finds nothing at all.
+    if (!paused && dispatched.claimed > 0) {
+      waitedFor = null;
+      continue;
+    }
     if (paused) {
       const wait = paused.getTime() - deps.clock().getTime();
       // A probe was due but nothing was left to probe with: the next tick looks again.
@@ -146,7 +152,8 @@ export async function deliverDueWebhooks(deps: TickDependencies, signal: AbortSi
       onResult: (result) => deps.metrics?.webhookResults.inc({ outcome: result.outcome }),
     });
     if (batch.claimed > 0) log.info(batch, 'webhooks delivered');
-    if (batch.claimed < batchSize) return;
+    // Only an empty claim ends the lane (a short one may have met another process's claim).
+    if (batch.claimed === 0) return;
   }
 }
 
