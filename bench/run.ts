@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { apiBenchmark } from './api.js';
 import { authBenchmark } from './auth.js';
+import { claimsBenchmark } from './claims.js';
 import { deliveryBenchmark } from './delivery.js';
 import { lintBenchmark } from './lint.js';
 import { inboundBenchmark } from './inbound.js';
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<void>> = {
   tick: tickBenchmark,
   lint: lintBenchmark,
   inbound: inboundBenchmark,
+  claims: claimsBenchmark,
 };
 
 /** Run only when named: the drain alone is for profiling (`--cpu-prof`), and peers measures it too. */

@@ -29,7 +29,16 @@ export interface Config {
   production: boolean;
   /** Domain for tenants' default sending addresses (`<slug>@<mailDomain>`). */
   mailDomain: string;
-  worker: { batchSize: number; leaseMs: number; heartbeatMs: number; sendConcurrency: number; handoverWindow: number; relayProbeMaxMs: number };
+  worker: {
+    batchSize: number;
+    leaseMs: number;
+    heartbeatMs: number;
+    sendConcurrency: number;
+    handoverWindow: number;
+    relayProbeMaxMs: number;
+    /** SMTP_MAX_PER_SECOND: messages handed to the relay per second by all worker processes together; undefined: no limit. */
+    smtpMaxPerSecond: number | undefined;
+  };
   /** PostgreSQL: connect, statement and idle-in-transaction timeouts. */
   databaseTimeouts: DatabaseTimeouts;
   /** GraphQL introspection and GraphiQL: on in development, off in production unless asked for. */
@@ -111,6 +120,12 @@ const envSchema = z.object({
   // the relay thinks (window 1 at 50 ms per answer is about 20 messages/s). A kill -9 sends at
   // most this many messages twice, each under its own Message-ID.
   WORKER_HANDOVER_WINDOW: z.coerce.number().int().min(1).max(200).default(5),
+  SMTP_MAX_PER_SECOND: z.coerce
+    .number()
+    .int('SMTP_MAX_PER_SECOND must be a whole number of messages per second')
+    .min(1, 'SMTP_MAX_PER_SECOND must be at least 1 (leave it unset for no limit)')
+    .max(100_000)
+    .optional(),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   RATE_LIMIT_PER_CALLER_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
@@ -175,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sendConcurrency: e.WORKER_SEND_CONCURRENCY,
       handoverWindow: e.WORKER_HANDOVER_WINDOW,
       relayProbeMaxMs: e.WORKER_RELAY_PROBE_MAX_SECONDS * 1000,
+      smtpMaxPerSecond: e.SMTP_MAX_PER_SECOND,
     },
     databaseTimeouts: {
       connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,

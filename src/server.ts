@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { buildApp, buildOperationsApp } from './app.js';
 import { loadConfig, outboxDirectory, resolveEncryptionKey, resolveJwtSecret, type RunMode } from './config.js';
-import { DataDirectoryLockedError, openDatabase } from './db/database.js';
+import { DataDirectoryLockedError, type Listening, openDatabase } from './db/database.js';
+import { WORK_CHANNEL } from './db/work-signals.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger, errorForLog } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -16,6 +17,7 @@ import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { createDkimKeys } from './services/sending-domains.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
 import { createRelayBreaker } from './mail/relay-breaker.js';
+import { createSendRateLimit } from './services/send-rate.js';
 import { workerLanes } from './worker/tick.js';
 import { startWorker, type WorkerHandle } from './worker/worker.js';
 
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   if (encryption.origin !== 'environment') log.warn(`No ENCRYPTION_KEY set: using a development key${encryption.file ? ` kept in ${encryption.file}` : ' for this process only'}. Set ENCRYPTION_KEY in production.`);
 
   let worker: WorkerHandle | undefined;
+  let wakeUps: Listening | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   metrics = createMetrics(database.db);
 
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
       addressing: config.inbound.trackReplies ? addressing : undefined,
       inbound: mode === 'worker' ? inboundDeps : undefined,
       dkimKeys: createDkimKeys(database.db),
+      sendRate: config.worker.smtpMaxPerSecond ? createSendRateLimit(database.db, config.worker.smtpMaxPerSecond) : undefined,
     };
     worker = startWorker({
       schedule: config.workerCron,
@@ -159,6 +163,13 @@ async function main(): Promise<void> {
       lanes: workerLanes(deps),
       onTickDone: (ms, lane) => metrics.workerTickDuration.observe({ lane }, ms / 1000),
       onAvailability: (reachable) => metrics.workerPaused.set(reachable ? 0 : 1),
+    });
+    // Work an API call makes due now is taken at once, not at the next tick. Without the wake-ups
+    // (the listening connection cannot be opened) the ticks still do everything, only later.
+    const awake = worker;
+    wakeUps = await database.listen(WORK_CHANNEL, (lane) => awake.wake(lane), () => awake.wakeAll()).catch((error: unknown) => {
+      workerLog.warn(errorForLog(error), 'cannot listen for wake-ups; the worker runs on its schedule only');
+      return undefined;
     });
     log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');
   }
@@ -175,6 +186,7 @@ async function main(): Promise<void> {
     deadline.unref();
     await inboundSmtp?.close();
     await inboundProcessor?.stop();
+    await wakeUps?.close();
     await worker?.stop();
     await mailer?.close();
     await closeWebhookAgents();

@@ -14,6 +14,16 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: DatabaseKind;
+  /**
+   * Calls `onPayload` for every NOTIFY on `channel` committed from now on (by any process, on
+   * PostgreSQL). PostgreSQL listens on a connection of its own, outside the pool, opened again
+   * when it is lost; `onReconnect` then says that notifications may have been missed meanwhile.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<Listening>;
+  close(): Promise<void>;
+}
+
+export interface Listening {
   close(): Promise<void>;
 }
 
@@ -92,7 +102,82 @@ function openPostgres(url: string, options: OpenDatabaseOptions): DatabaseHandle
   pool.on('connect', (client) => client.on('error', onConnectionError));
   pool.on('error', onConnectionError);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: options.onQuery });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    listen: (channel, onPayload, onReconnect) => listenOnPostgres(url, options, channel, onPayload, onReconnect),
+    close: () => db.destroy(),
+  };
+}
+
+/** How long a lost listening connection waits before it connects again. */
+const LISTEN_RETRY_MS = 1_000;
+
+async function listenOnPostgres(
+  url: string,
+  options: OpenDatabaseOptions,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onReconnect?: () => void,
+): Promise<Listening> {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: `${options.applicationName ?? 'afterview'}-listen`,
+      connectionTimeoutMillis: options.timeouts?.connectMs ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
+      keepAlive: true,
+    });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? '');
+    });
+    // A lost connection (a restart, a failover) is opened again; meanwhile the ticks carry on.
+    const lost = () => {
+      if (closed || client !== next) return;
+      client = undefined;
+      void next.end().catch(() => {});
+      scheduleRetry();
+    };
+    next.on('error', (error) => {
+      options.onConnectionError?.(error);
+      lost();
+    });
+    next.on('end', lost);
+    client = next;
+    await next.connect();
+    await next.query(`LISTEN ${next.escapeIdentifier(channel)}`);
+  };
+  const scheduleRetry = () => {
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().then(
+        () => onReconnect?.(),
+        () => {
+          if (client) void client.end().catch(() => {});
+          client = undefined;
+          if (!closed) scheduleRetry();
+        },
+      );
+    }, LISTEN_RETRY_MS);
+    retry.unref();
+  };
+  // A database away at start does not stop the service: the listener connects when it is back.
+  await connect().catch((error: unknown) => {
+    options.onConnectionError?.(error as Error);
+    void client?.end().catch(() => {});
+    client = undefined;
+    scheduleRetry();
+  });
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => {});
+      client = undefined;
+    },
+  };
 }
 
 async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
@@ -111,6 +196,11 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
     return {
       db,
       kind: 'pglite',
+      // One process: PGlite hands a committed NOTIFY to the listeners of this same instance.
+      listen: async (channel, onPayload) => {
+        const unlisten = await pglite.listen(channel, onPayload);
+        return { close: () => unlisten().catch(() => {}) };
+      },
       close: async () => {
         await db.destroy();
         await release?.();

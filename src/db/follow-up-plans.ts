@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { plansOfCandidate } from './candidate-scope.js';
+import { ALL_BUCKETS, tenantBucket, workableTenant } from './fair-claims.js';
 import { anyId } from './ids.js';
 import type { Database, FollowUpPlanColumn, FollowUpPlanRow, FollowUpStepColumn, FollowUpStepRow, NewFollowUpStep } from './schema.js';
 
@@ -151,25 +152,69 @@ export async function listSteps(
 }
 
 /**
- * Claims steps due by `now` across tenants, a fair share per tenant, locking them for the
- * caller's transaction. The partial index on scheduled steps' due time (per tenant) makes this
- * cost what is due, not what is stored; SKIP LOCKED lets several workers share the work.
+ * Claims the plans that have steps due by `now`, across tenants, round-robin by tenant (see
+ * fair-claims.ts), about `limit` steps' worth (a plan is never split), locking them for the caller's transaction (SKIP LOCKED: a
+ * plan another worker, or an API call, is changing is left to it). A step is claimed with its
+ * plan, so all of a plan's due steps go to one claim: two claims never split a plan, and none of
+ * its steps is left behind for the next tick because another claim held the plan.
  */
-export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: number): Promise<FollowUpStepRow[]> {
-  const result = await sql<FollowUpStepRow>`
-    SELECT due.*
-    FROM tenants AS t
-    CROSS JOIN LATERAL (
-      SELECT * FROM follow_up_steps
-      WHERE tenant_id = t.tenant_id AND status = 'scheduled' AND due_at <= ${now}
-      ORDER BY due_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    ) AS due
-    -- A disabled tenant's work waits until it is enabled again.
-    WHERE t.disabled_at IS NULL
-    LIMIT ${limit}`.execute(db);
+export async function lockPlansWithDueSteps(db: Kysely<Database>, now: Date, limit: number): Promise<Array<{ tenant_id: string; id: string }>> {
+  const result = await sql<{ tenant_id: string; id: string }>`
+    WITH due AS (
+      SELECT d.tenant_id, d.plan_id, d.due_at
+      FROM ${ALL_BUCKETS}
+      CROSS JOIN LATERAL (
+        SELECT s.tenant_id, s.plan_id, s.due_at FROM follow_up_steps AS s
+        WHERE ${tenantBucket('s')} = b.bucket AND s.status = 'scheduled' AND s.due_at <= ${now} AND ${workableTenant('s')}
+        ORDER BY s.due_at
+        LIMIT ${limit}
+        -- Steps another lane is evaluating are passed over, so concurrent claims walk on to
+        -- different rows instead of all finding the same plans locked.
+        FOR UPDATE OF s SKIP LOCKED
+      ) AS d
+    ), turns AS (
+      SELECT tenant_id, plan_id, min(due_at) AS due_at, count(*) AS steps,
+        row_number() OVER (PARTITION BY tenant_id ORDER BY min(due_at), plan_id) AS turn
+      FROM due
+      GROUP BY tenant_id, plan_id
+    ), dealt AS (
+      -- Plans in turn, as long as their steps fit in the batch (the first always goes).
+      SELECT tenant_id, plan_id, turn, due_at,
+        sum(steps) OVER (ORDER BY turn, due_at, tenant_id, plan_id ROWS UNBOUNDED PRECEDING) AS steps_so_far,
+        row_number() OVER (ORDER BY turn, due_at, tenant_id, plan_id) AS position
+      FROM turns
+    )
+    SELECT p.tenant_id, p.id
+    FROM dealt
+    JOIN follow_up_plans AS p ON p.tenant_id = dealt.tenant_id AND p.id = dealt.plan_id
+    WHERE dealt.steps_so_far <= ${limit} OR dealt.position = 1
+    ORDER BY dealt.turn, dealt.due_at, dealt.tenant_id, dealt.plan_id
+    FOR UPDATE OF p SKIP LOCKED`.execute(db);
   return result.rows;
+}
+
+/**
+ * The steps of these plans due by `now`, each plan's in due order. Read after the plans' locks
+ * are taken (a statement of its own, so it sees what the last holder of a lock wrote).
+ */
+export async function findDueStepsOfPlans(db: Kysely<Database>, plans: ReadonlyArray<{ tenant_id: string; id: string }>, now: Date): Promise<FollowUpStepRow[]> {
+  if (plans.length === 0) return [];
+  const values = sql.join(plans.map((plan) => sql`(${plan.tenant_id}::uuid, ${plan.id}::uuid)`));
+  // A step another claim's walk holds (it could not take the plan, which is ours) is left to
+  // the next claim of this drain, once that claim's transaction has let go of it.
+  const result = await sql<FollowUpStepRow>`
+    SELECT s.* FROM follow_up_steps AS s
+    JOIN (VALUES ${values}) AS v(tenant_id, plan_id) ON s.tenant_id = v.tenant_id AND s.plan_id = v.plan_id
+    WHERE s.status = 'scheduled' AND s.due_at <= ${now}
+    ORDER BY s.tenant_id, s.plan_id, s.due_at, s.id
+    FOR UPDATE OF s SKIP LOCKED`.execute(db);
+  return result.rows;
+}
+
+/** Claims due steps, whole plans at a time (see lockPlansWithDueSteps); `plans` counts the plans claimed. */
+export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: number): Promise<{ plans: number; steps: FollowUpStepRow[] }> {
+  const plans = await lockPlansWithDueSteps(db, now, limit);
+  return { plans: plans.length, steps: await findDueStepsOfPlans(db, plans, now) };
 }
 
 export async function setStepStatusForPlan(

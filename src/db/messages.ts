@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { plansOfCandidate } from './candidate-scope.js';
+import { ALL_BUCKETS, tenantBucket, workableTenant } from './fair-claims.js';
 import type { Database, MessageRow, NewMessage } from './schema.js';
 
 export async function insertMessages(db: Kysely<Database>, rows: NewMessage[]): Promise<MessageRow[]> {
@@ -53,41 +54,57 @@ export async function cancelUnsentMessagesOfSteps(db: Kysely<Database>, tenantId
 }
 
 /**
- * Claims messages that may go now, across tenants, a fair share per tenant, with a lease: each
- * becomes `sending` until `leaseUntil`, its attempts counted. A worker that dies mid-send leaves
- * the lease to run out, and the message is claimed again. SKIP LOCKED keeps concurrent workers
- * from ever claiming the same row. The lease's end (`next_attempt_at`) is also its token: the
- * writes below change a claimed message only while it still carries the lease they hold.
+ * Claims messages that may go now, across tenants, round-robin by tenant (see fair-claims.ts),
+ * with a lease: each becomes `sending` until `leaseUntil`, its attempts counted. A worker that
+ * dies mid-send leaves the lease to run out, and the message is claimed again. SKIP LOCKED keeps
+ * concurrent workers from ever claiming the same row. The lease's end (`next_attempt_at`) is
+ * also its token: the writes below change a claimed message only while it still carries the
+ * lease they hold.
  */
 export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<MessageRow[]> {
   // Messages whose holder died (their lease ran out) go first: they were due before the ones
   // queued since, and a restarted worker sends them within seconds, not after the backlog.
-  const abandoned = await claimWhere(db, now, leaseUntil, limit, sql`status = 'sending'`);
+  const abandoned = await claimWhere(db, now, leaseUntil, limit, ['sending']);
   if (abandoned.length === limit) return abandoned;
-  return [...abandoned, ...(await claimWhere(db, now, leaseUntil, limit - abandoned.length, sql`status IN ('queued', 'retry')`))];
+  return [...abandoned, ...(await claimWhere(db, now, leaseUntil, limit - abandoned.length, ['queued', 'retry']))];
 }
 
-async function claimWhere(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, status: RawBuilder<unknown>): Promise<MessageRow[]> {
+/** The statuses as the partial indexes of migration 0015 write them (the planner matches them literally). */
+function statusIn(alias: string, statuses: readonly string[]): RawBuilder<boolean> {
+  return sql<boolean>`${sql.ref(`${alias}.status`)} IN (${sql.join(statuses.map((status) => sql.lit(status)))})`;
+}
+
+async function claimWhere(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, statuses: readonly string[]): Promise<MessageRow[]> {
   // A message the server already took (its sender died before recording the rest) is claimed to
-  // finish that record, not to be sent again: no attempt is counted for it.
+  // finish that record, not to be sent again: no attempt is counted for it. The lock re-checks
+  // status and due time on the row as it is then: a message another worker claimed after this
+  // statement's snapshot was taken is passed over.
   const result = await sql<MessageRow>`
+    WITH due AS (
+      SELECT d.tenant_id, d.id, d.next_attempt_at
+      FROM ${ALL_BUCKETS}
+      CROSS JOIN LATERAL (
+        SELECT m.tenant_id, m.id, m.next_attempt_at FROM messages AS m
+        WHERE ${tenantBucket('m')} = b.bucket AND ${statusIn('m', statuses)} AND m.next_attempt_at <= ${now} AND ${workableTenant('m')}
+        ORDER BY m.next_attempt_at
+        LIMIT ${limit}
+      ) AS d
+    ), turns AS (
+      SELECT tenant_id, id, next_attempt_at, row_number() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS turn
+      FROM due
+    ), claimed AS (
+      SELECT m.tenant_id, m.id
+      FROM turns
+      JOIN messages AS m ON m.tenant_id = turns.tenant_id AND m.id = turns.id
+      WHERE ${statusIn('m', statuses)} AND m.next_attempt_at <= ${now}
+      ORDER BY turns.turn, turns.next_attempt_at, m.tenant_id
+      LIMIT ${limit}
+      FOR UPDATE OF m SKIP LOCKED
+    )
     UPDATE messages AS m
     SET status = 'sending', attempts = m.attempts + CASE WHEN m.accepted_at IS NULL THEN 1 ELSE 0 END,
         next_attempt_at = ${leaseUntil}, updated_at = ${now}
-    FROM (
-      SELECT due.tenant_id, due.id
-      FROM tenants AS t
-      CROSS JOIN LATERAL (
-        SELECT tenant_id, id FROM messages
-        WHERE tenant_id = t.tenant_id AND ${status} AND next_attempt_at <= ${now}
-        ORDER BY next_attempt_at
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      ) AS due
-      -- A disabled tenant's work waits until it is enabled again.
-      WHERE t.disabled_at IS NULL
-      LIMIT ${limit}
-    ) AS claimed
+    FROM claimed
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id
     RETURNING m.*`.execute(db);
   return result.rows;
@@ -96,18 +113,20 @@ async function claimWhere(db: Kysely<Database>, now: Date, leaseUntil: Date, lim
 /**
  * When the next message falls due after `now` (a retry, or a lease that runs out), if any: a
  * worker with nothing to send waits for it rather than for its next tick. One index probe per
- * tenant.
+ * tenant bucket and status set, however many tenants exist.
  */
 export async function findNextDueAt(db: Kysely<Database>, now: Date): Promise<Date | null> {
-  const result = await sql<{ next: Date | null }>`
-    SELECT min(due.next_attempt_at) AS next
-    FROM tenants AS t
+  const next = (statuses: readonly string[]) => sql`
+    SELECT min(d.next_attempt_at) AS next
+    FROM ${ALL_BUCKETS}
     CROSS JOIN LATERAL (
-      SELECT next_attempt_at FROM messages
-      WHERE tenant_id = t.tenant_id AND status IN ('queued', 'retry', 'sending') AND next_attempt_at > ${now}
-      ORDER BY next_attempt_at
+      SELECT m.next_attempt_at FROM messages AS m
+      WHERE ${tenantBucket('m')} = b.bucket AND ${statusIn('m', statuses)} AND m.next_attempt_at > ${now}
+      ORDER BY m.next_attempt_at
       LIMIT 1
-    ) AS due`.execute(db);
+    ) AS d`;
+  const result = await sql<{ next: Date | null }>`
+    SELECT least((${next(['queued', 'retry'])}), (${next(['sending'])})) AS next`.execute(db);
   return result.rows[0]?.next ?? null;
 }
 

@@ -337,6 +337,12 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** SMTP_MAX_PER_SECOND: messages handed to the relay per time slot, across worker processes. */
+export interface SmtpSendSlotsTable {
+  slot: string | number;
+  taken: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   policies: PoliciesTable;
@@ -360,6 +366,7 @@ export interface Database {
   sending_domains: SendingDomainsTable;
   review_links: ReviewLinksTable;
   message_sentences: MessageSentencesTable;
+  smtp_send_slots: SmtpSendSlotsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

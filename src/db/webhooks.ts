@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { ALL_BUCKETS, tenantBucket, workableTenant } from './fair-claims.js';
 import type { Database, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './schema.js';
 
 export async function insertEndpoint(
@@ -60,25 +61,33 @@ export async function insertDeliveries(
   await db.insertInto('webhook_deliveries').values(rows).execute();
 }
 
-/** Like messages: claim due deliveries with a lease, fairly across tenants, never twice at once. */
+/** Like messages: claim due deliveries with a lease, round-robin by tenant (see fair-claims.ts), never twice at once. */
 export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryRow[]> {
   const result = await sql<WebhookDeliveryRow>`
+    WITH due AS (
+      SELECT d.tenant_id, d.id, d.next_attempt_at
+      FROM ${ALL_BUCKETS}
+      CROSS JOIN LATERAL (
+        SELECT w.tenant_id, w.id, w.next_attempt_at FROM webhook_deliveries AS w
+        WHERE ${tenantBucket('w')} = b.bucket AND w.status IN ('pending', 'delivering') AND w.next_attempt_at <= ${now} AND ${workableTenant('w')}
+        ORDER BY w.next_attempt_at
+        LIMIT ${limit}
+      ) AS d
+    ), turns AS (
+      SELECT tenant_id, id, next_attempt_at, row_number() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS turn
+      FROM due
+    ), claimed AS (
+      SELECT w.tenant_id, w.id
+      FROM turns
+      JOIN webhook_deliveries AS w ON w.tenant_id = turns.tenant_id AND w.id = turns.id
+      WHERE w.status IN ('pending', 'delivering') AND w.next_attempt_at <= ${now}
+      ORDER BY turns.turn, turns.next_attempt_at, w.tenant_id
+      LIMIT ${limit}
+      FOR UPDATE OF w SKIP LOCKED
+    )
     UPDATE webhook_deliveries AS d
     SET status = 'delivering', attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
-    FROM (
-      SELECT due.tenant_id, due.id
-      FROM tenants AS t
-      CROSS JOIN LATERAL (
-        SELECT tenant_id, id FROM webhook_deliveries
-        WHERE tenant_id = t.tenant_id AND status IN ('pending', 'delivering') AND next_attempt_at <= ${now}
-        ORDER BY next_attempt_at
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      ) AS due
-      -- A disabled tenant's work waits until it is enabled again.
-      WHERE t.disabled_at IS NULL
-      LIMIT ${limit}
-    ) AS claimed
+    FROM claimed
     WHERE d.tenant_id = claimed.tenant_id AND d.id = claimed.id
     RETURNING d.*`.execute(db);
   return result.rows;

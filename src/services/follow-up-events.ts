@@ -43,6 +43,7 @@ import { type InterviewView, toInterviewView } from './interviews.js';
 import { loadPlanContext } from './plan-context.js';
 import { evaluateStepNow, stepEventData } from './step-evaluation.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
+import { signalWorkDue } from '../db/work-signals.js';
 
 // Events from the outside world that change a plan: a reply (S1, S2), an outcome (S3), the
 // partner pausing, resuming or cancelling, and the partner reporting a delivery (C4).
@@ -373,6 +374,8 @@ export async function markStepDelivered(ctx: ServiceContext, caller: Caller, id:
       now,
       await findActiveEndpoints(trx, caller.tenantId),
     );
+    // The partner's followup.sent (and a completed plan's events) go out at once.
+    await signalWorkDue(trx, 'webhooks');
     return toStepView(delivered);
   });
 }

@@ -29,6 +29,7 @@ import { recordReplyIn, type ReplyView } from './follow-up-events.js';
 import { PENDING_STATUSES, settlePlans, type StepStatus } from './follow-up-plans.js';
 import { loadPlanContext } from './plan-context.js';
 import { enqueueWebhookEvents, followupFailedEvent, type WebhookEvent } from './webhook-events.js';
+import { signalWorkDue } from '../db/work-signals.js';
 
 // Mail that comes back, from the SMTP listener or a provider's webhook: stored raw first (so an
 // acknowledged message is never lost), then parsed, matched to the message it answers, classified
@@ -401,6 +402,8 @@ async function forwardToCandidate(
     in_reply_to: null,
     next_attempt_at: now,
   });
+  // Forwarded at once by a worker's replies lane, not at its next tick.
+  await signalWorkDue(trx, 'replies');
   audit.push({ actor: INBOUND_ACTOR, action: 'reply.forwarded', entityType: 'reply', entityId: reply.id, data: { forwardId: id } });
 }
 

@@ -19,6 +19,7 @@ import { DEFAULT_POOL_CONNECTIONS, type Mailer, type OutgoingMail, type SendOutc
 import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
 import type { DkimKeys } from './sending-domains.js';
+import type { SendRateLimit } from './send-rate.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, followupFailedEvent, subscribes, type WebhookEvent } from './webhook-events.js';
 
@@ -118,6 +119,8 @@ export interface DispatchOptions {
   addressing?: InboundAddressing;
   /** The tenants' DKIM keys (absent: nothing is signed). */
   dkimKeys?: DkimKeys;
+  /** SMTP_MAX_PER_SECOND, shared by every worker process: a message waits for its place before it is handed over. */
+  sendRate?: SendRateLimit | undefined;
 }
 
 type Counted = 'sent' | 'retried' | 'dead';
@@ -278,6 +281,16 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
           // Shutting down while in line: the message is not ended, and its lease is given back.
           if (options.signal?.aborted) notHandedOver = true;
           throw error;
+        }
+        if (options.sendRate) {
+          // Throttled, not failed: the message waits here, in line, its lease renewed by the
+          // heartbeat; no attempt is spent. Stopping while it waits gives it back.
+          try {
+            await options.sendRate.take(options.signal);
+          } catch (error) {
+            notHandedOver = true;
+            throw error;
+          }
         }
         if (message.next_attempt_at!.getTime() - options.clock().getTime() < leaseMargin) {
           notHandedOver = true;

@@ -8,6 +8,7 @@ import { conflict, notFound } from './errors.js';
 import { settlePlans } from './follow-up-plans.js';
 import { type MessageView, toMessageView } from './messages.js';
 import { enqueueWebhookEvents } from './webhook-events.js';
+import { signalWorkDue } from '../db/work-signals.js';
 
 // Sending a dead message again, by hand: after a long relay outage, a misconfiguration fixed
 // since, or a refusal the recipient's side has lifted. The message goes as it was written,
@@ -45,6 +46,7 @@ export async function requeueMessage(ctx: ServiceContext, caller: Caller, id: st
       ...settled.audit,
     ]);
     await enqueueWebhookEvents(trx, caller.tenantId, settled.events, now);
+    await signalWorkDue(trx, 'mail');
     return toMessageView(requeued);
   });
 }

@@ -17,6 +17,7 @@ import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js
 import { loadPlanContext } from './plan-context.js';
 import { evaluateStepNow } from './step-evaluation.js';
 import { enqueueWebhookEvents } from './webhook-events.js';
+import { signalWorkDue } from '../db/work-signals.js';
 
 export type MessageStatus = 'held' | 'queued' | 'sending' | 'retry' | 'sent' | 'dead' | 'awaiting_delivery' | 'discarded' | 'cancelled';
 
@@ -114,6 +115,8 @@ export async function approveMessage(
       const decision = await evaluateStepNow(trx, context, approvedStep, ctx.spell, now, caller.sub, [
         { actor: caller.sub, action: 'message.approved', entityType: 'message', entityId: id, data: { edited, lintFindings: findings } },
       ]);
+      // Released now: the workers send it at once rather than at their next tick.
+      if (decision.type === 'send') await signalWorkDue(trx, 'mail');
       const view = toMessageView((await findMessagesByIds(trx, caller.tenantId, [id]))[0]!);
       if (decision.type === 'skip' || decision.type === 'cancel_plan') {
         const why = decision.reason === 'window_missed' ? 'its window has passed' : decision.reason.replaceAll('_', ' ');

@@ -7,6 +7,7 @@ import type { Mailer, OutgoingMail } from '../mail/mailer.js';
 import { MAX_SEND_ATTEMPTS, sendBackoffMs, withSignature } from './message-dispatch.js';
 import type { DkimKeys } from './sending-domains.js';
 import { INBOUND_ACTOR } from './inbound-mail.js';
+import type { SendRateLimit } from './send-rate.js';
 
 // The small outbox of replies forwarded to candidates. At least once: a forward whose sender
 // died mid-send goes again after its lease, with the same Message-ID, so a candidate's mail
@@ -27,7 +28,18 @@ export function forwardMailOf(row: ReplyForwardRow): OutgoingMail {
 
 export async function dispatchReplyForwards(
   db: Kysely<Database>,
-  options: { mailer: Mailer; clock: () => Date; log: Logger; leaseMs: number; batchSize: number; random?: () => number; signal?: AbortSignal; dkimKeys?: DkimKeys },
+  options: {
+    mailer: Mailer;
+    clock: () => Date;
+    log: Logger;
+    leaseMs: number;
+    batchSize: number;
+    random?: () => number;
+    signal?: AbortSignal;
+    /** SMTP_MAX_PER_SECOND, shared with the outbox's messages. */
+    sendRate?: SendRateLimit | undefined;
+    dkimKeys?: DkimKeys;
+  },
 ): Promise<{ sent: number; retried: number; dead: number }> {
   const result = { sent: 0, retried: 0, dead: 0 };
   for (;;) {
@@ -35,6 +47,8 @@ export async function dispatchReplyForwards(
     const claimed = await claimDueForwards(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
     for (const row of claimed) {
       if (options.signal?.aborted) return result;
+      // Stopped while waiting for the relay's rate: the lease runs out and the forward goes later.
+      if (options.sendRate && !(await options.sendRate.take(options.signal).then(() => true, () => false))) return result;
       const signed = await withSignature(forwardMailOf(row), row.tenant_id, options.dkimKeys);
       const outcome = 'failed' in signed ? signed.failed : await options.mailer.send(signed.mail);
       const at = options.clock();

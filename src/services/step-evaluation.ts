@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
-import { claimDueSteps, lockPlans, type StepState, updateStepStates } from '../db/follow-up-plans.js';
+import { claimDueSteps, type StepState, updateStepStates } from '../db/follow-up-plans.js';
 import { insertMessages, type MessageChanges, updateMessage } from '../db/messages.js';
 import type { Database, FollowUpStepRow, MessageRow, NewMessage } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
@@ -254,8 +254,9 @@ function groupByTenant(steps: FollowUpStepRow[]): Map<string, FollowUpStepRow[]>
 }
 
 export interface EvaluationBatchResult {
+  /** Plans claimed (each with all of its due steps): none means nothing more can be claimed now. */
+  plans: number;
   claimed: number;
-  /** Claimed steps whose plan another transaction held are left for the next batch. */
   evaluated: number;
   decisions: Record<Decision['type'], number>;
 }
@@ -271,12 +272,12 @@ export async function evaluateDueSteps(
   const { now, spell } = options;
   const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
   const counts = await db.transaction().execute(async (trx) => {
-    const steps = await claimDueSteps(trx, now, options.batchSize);
+    // The plans come locked with their steps: no other worker or API call changes them meanwhile.
+    const { plans, steps } = await claimDueSteps(trx, now, options.batchSize);
     let evaluated = 0;
     for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
       const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
-      const locked = new Set((await lockPlans(trx, tenantId, planIds, { skipLocked: true })).map((plan) => plan.id));
-      const contexts = await loadPlanContexts(trx, tenantId, [...locked]);
+      const contexts = await loadPlanContexts(trx, tenantId, planIds);
       // L12: one read of the recent letters to these companies and people, for the whole batch.
       const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
         ? await attachCannedLetters(trx, tenantId, contexts.values(), now)
@@ -303,7 +304,7 @@ export async function evaluateDueSteps(
       await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
       await flushCannedLetters(trx, canned);
     }
-    return { claimed: steps.length, evaluated };
+    return { plans, claimed: steps.length, evaluated };
   });
   return { ...counts, decisions };
 }

@@ -27,6 +27,7 @@ import { type Caller, requireScope, requireTenantWide, type ServiceContext } fro
 import { badInput, conflict, notFound } from './errors.js';
 import { type Page, type PageRequest, pageWindow, toPage } from './pagination.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-events.js';
+import { signalWorkDue } from '../db/work-signals.js';
 
 // Partners' webhook endpoints, and the sending side of the delivery outbox.
 
@@ -188,6 +189,7 @@ export async function redeliverWebhook(ctx: ServiceContext, caller: Caller, deli
     await insertAuditEvents(trx, caller.tenantId, [
       { actor: caller.sub, action: 'webhook_delivery.redelivered', entityType: 'webhook_delivery', entityId: delivery.id, data: { from: delivery.status } },
     ]);
+    await signalWorkDue(trx, 'webhooks');
     return toDeliveryView(row);
   });
 }

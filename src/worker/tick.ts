@@ -13,6 +13,7 @@ import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { announceEndedInterviews } from '../services/interview-endings.js';
 import { dispatchReplyForwards } from '../services/reply-forwards.js';
 import type { DkimKeys } from '../services/sending-domains.js';
+import type { SendRateLimit } from '../services/send-rate.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import type { WorkerLane } from './worker.js';
@@ -47,6 +48,8 @@ export interface TickDependencies {
   inbound?: InboundDependencies;
   /** The tenants' DKIM keys, kept across ticks (absent: mail goes unsigned). */
   dkimKeys?: DkimKeys;
+  /** SMTP_MAX_PER_SECOND, shared with the deployment's other worker processes. */
+  sendRate?: SendRateLimit | undefined;
 }
 
 /**
@@ -67,9 +70,10 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
       evaluated += batch.evaluated;
       for (const [decision, count] of Object.entries(batch.decisions)) if (count > 0) deps.metrics?.stepsEvaluated.inc({ decision }, count);
       if (batch.claimed > 0) deps.log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
-      // A short batch means nothing more is due; a batch all of whose plans were busy elsewhere
-      // waits for the next tick rather than spinning on the same rows.
-      if (batch.claimed < deps.settings.batchSize || batch.evaluated === 0) return;
+      // Claims take whole plans and pass over the plans other lanes hold, so a lane stops only
+      // when it finds nothing to claim: whatever is still due then is held by a lane that goes on
+      // (and claims again before it stops), so nothing due now is left for the next tick.
+      if (batch.plans === 0) return;
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
@@ -102,12 +106,19 @@ export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): 
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
       addressing: deps.addressing,
       ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}),
+      sendRate: deps.sendRate,
       signal,
       onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
     });
     if (dispatched.claimed > 0) log.info(dispatched, 'messages dispatched');
     if (signal.aborted) return;
     const paused = dispatched.pausedUntil;
+    // A dispatch also ends when a claim comes back short because another process claimed the
+    // same rows at that moment: the lane stops only once a dispatch finds nothing at all.
+    if (!paused && dispatched.claimed > 0) {
+      waitedFor = null;
+      continue;
+    }
     if (paused) {
       const wait = paused.getTime() - deps.clock().getTime();
       // A probe was due but nothing was left to probe with: the next tick looks again.
@@ -145,7 +156,8 @@ export async function deliverDueWebhooks(deps: TickDependencies, signal: AbortSi
       onResult: (result) => deps.metrics?.webhookResults.inc({ outcome: result.outcome }),
     });
     if (batch.claimed > 0) log.info(batch, 'webhooks delivered');
-    if (batch.claimed < batchSize) return;
+    // Only an empty claim ends the lane (a short one may have met another process's claim).
+    if (batch.claimed === 0) return;
   }
 }
 
@@ -186,7 +198,15 @@ export async function handleReplies(deps: TickDependencies, signal: AbortSignal)
     if (handled.processed > 0) log.info(handled, 'inbound mail handled');
   }
   if (signal.aborted) return;
-  const forwarded = await dispatchReplyForwards(db, { mailer: deps.mailer, clock: deps.clock, log, leaseMs: settings.leaseMs, batchSize: settings.batchSize, signal, ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}) });
+  const forwarded = await dispatchReplyForwards(db, {
+    mailer: deps.mailer,
+    clock: deps.clock,
+    log,
+    leaseMs: settings.leaseMs,
+    batchSize: settings.batchSize,
+    signal,
+    sendRate: deps.sendRate,
+  });
   if (forwarded.sent + forwarded.retried + forwarded.dead > 0) log.info(forwarded, 'replies forwarded to candidates');
 }
 

@@ -4,6 +4,14 @@ import { errorForLog } from '../logger.js';
 import { unavailableOrUndefined } from '../services/errors.js';
 
 export interface WorkerHandle {
+  /**
+   * Work for this lane became due now (a wake-up from an API call): the lane runs at once, or,
+   * when it is running, once more as soon as it finishes (its run may have claimed before the
+   * work was there). Unknown lane names are ignored.
+   */
+  wake(lane: string): void;
+  /** Every lane runs now (as after a wake-up that may have been missed). */
+  wakeAll(): void;
   /** Stops claiming new work, waits for the runs in flight, then returns. */
   stop(): Promise<void>;
 }
@@ -60,6 +68,8 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     options.log.warn({ lane, ...errorForLog(error) }, 'the database is unreachable: the worker pauses and tries again at every tick');
   };
 
+  // Lanes woken while they ran: they run once more when they finish.
+  const wokenWhileRunning = new Set<string>();
   const runLane = (lane: WorkerLane): Promise<void> => {
     const running = inFlight.get(lane.name);
     if (running || stopping.signal.aborted) return running ?? Promise.resolve();
@@ -72,6 +82,7 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
         options.onTickDone?.(ms, lane.name);
         options.log.debug({ lane: lane.name, ms: Math.round(ms) }, 'worker lane done');
         inFlight.delete(lane.name);
+        if (wokenWhileRunning.delete(lane.name)) void runLane(lane);
         for (const name of lane.then ?? []) {
           const next = lanes.find((candidate) => candidate.name === name);
           if (next) void runLane(next);
@@ -91,7 +102,18 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   void task.start();
   options.log.info({ schedule: options.schedule, lanes: lanes.map((lane) => lane.name) }, 'worker scheduled');
 
+  const wake = (name: string) => {
+    const lane = lanes.find((candidate) => candidate.name === name);
+    if (!lane || stopping.signal.aborted) return;
+    if (inFlight.has(name)) wokenWhileRunning.add(name);
+    else void runLane(lane);
+  };
+
   return {
+    wake,
+    wakeAll() {
+      for (const lane of lanes) wake(lane.name);
+    },
     async stop() {
       stopping.abort();
       await task.stop();

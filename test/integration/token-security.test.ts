@@ -143,7 +143,7 @@ describe.each(testDatabaseKinds())('token security on %s', (kind) => {
         database.db
           .transaction()
           .execute(async (trx) => {
-            const claimed = (await claimDueSteps(trx, new Date(Date.now() + 30 * 86_400_000), 10_000)).filter((step) => step.tenant_id === own.id).length;
+            const claimed = (await claimDueSteps(trx, new Date(Date.now() + 30 * 86_400_000), 10_000)).steps.filter((step) => step.tenant_id === own.id).length;
             throw Object.assign(new Error('rollback'), { claimed });
           })
           .catch((error: { claimed?: number }) => error.claimed ?? -1);

@@ -57,6 +57,14 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).production).toBe(true);
   });
 
+  it('SMTP_MAX_PER_SECOND is off by default, a whole number of messages per second when set', () => {
+    expect(loadConfig({}).worker.smtpMaxPerSecond).toBeUndefined();
+    expect(loadConfig({ SMTP_MAX_PER_SECOND: '14' }).worker.smtpMaxPerSecond).toBe(14);
+    expect(() => loadConfig({ SMTP_MAX_PER_SECOND: '0' })).toThrow(/SMTP_MAX_PER_SECOND: .*at least 1/);
+    expect(() => loadConfig({ SMTP_MAX_PER_SECOND: '2.5' })).toThrow(/SMTP_MAX_PER_SECOND: .*whole number/);
+    expect(() => loadConfig({ SMTP_MAX_PER_SECOND: 'fast' })).toThrow(/SMTP_MAX_PER_SECOND/);
+  });
+
   it('worker leases are short and renewed: a heartbeat of a quarter lease by default, never more than half of one', () => {
     expect(loadConfig({}).worker).toMatchObject({ leaseMs: 20_000, heartbeatMs: 5_000, relayProbeMaxMs: 30_000 });
     expect(loadConfig({ WORKER_LEASE_SECONDS: '4', WORKER_HEARTBEAT_SECONDS: '0.5', WORKER_RELAY_PROBE_MAX_SECONDS: '2' }).worker).toMatchObject({

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Listening } from '../../src/db/database.js';
+import { signalWorkDue, WORK_CHANNEL } from '../../src/db/work-signals.js';
+import { createMailer, type Mailer } from '../../src/mail/mailer.js';
+import { ALL_SCOPES, type Caller, type ServiceContext } from '../../src/services/context.js';
+import { createCandidate } from '../../src/services/candidates.js';
+import { scheduleInterview } from '../../src/services/interviews.js';
+import { approveMessage } from '../../src/services/messages.js';
+import { updatePolicy } from '../../src/services/policies.js';
+import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
+import { evaluateDueSteps } from '../../src/services/step-evaluation.js';
+import { createTenant } from '../../src/services/tenants.js';
+import { workerLanes } from '../../src/worker/tick.js';
+import { startWorker, type WorkerHandle } from '../../src/worker/worker.js';
+import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
+import { eventually } from '../support/eventually.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+
+// Work an API call makes due now reaches the workers as a NOTIFY sent in the call's transaction
+// (src/db/work-signals.ts); the worker runs the lane at once. The worker here is scheduled for
+// New Year's midnight only: whatever it does during the test, a wake-up made it do.
+const NEVER_DURING_THE_TEST = '0 0 0 1 1 *';
+
+describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
+  let database: TestDatabase;
+  let sink: SmtpSink;
+  let mailer: Mailer;
+  let outboxDir: string;
+  const spell = createEnglishSpellChecker();
+  const log = pino({ level: 'silent' });
+  const listening: Listening[] = [];
+
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+    sink = await startSmtpSink();
+    outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'afterview-wake-'));
+    mailer = createMailer({ smtpUrl: sink.url, outboxDir, log });
+  });
+  afterAll(async () => {
+    await Promise.all(listening.map((listener) => listener.close()));
+    await mailer?.close();
+    await sink?.close();
+    await database?.close();
+    fs.rmSync(outboxDir, { recursive: true, force: true });
+  });
+
+  const listen = async (onPayload: (payload: string) => void) => {
+    const listener = await database.listen(WORK_CHANNEL, onPayload);
+    listening.push(listener);
+    return listener;
+  };
+
+  it('a signal reaches every listener when its transaction commits, and never when it rolls back', async () => {
+    const first: string[] = [];
+    const second: string[] = [];
+    await listen((lane) => first.push(lane));
+    await listen((lane) => second.push(lane));
+    await database.db
+      .transaction()
+      .execute(async (trx) => {
+        await signalWorkDue(trx, 'mail');
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
+    await database.db.transaction().execute((trx) => signalWorkDue(trx, 'webhooks'));
+    await eventually(async () => first.length > 0 && second.length > 0, 10_000, 'the committed signal');
+    // Notifications arrive in commit order: the rolled-back one would have come first.
+    expect(first).toEqual(['webhooks']);
+    expect(second).toEqual(['webhooks']);
+  });
+
+  it("an approval wakes the worker's mail lane: the message goes without a tick", async () => {
+    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
+    const tenant = await createTenant(database.db, { slug: `wake-${kind}`, mailDomain: 'afterview.test' });
+    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
+    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0, approval: 'review' } });
+    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
+    const ended = new Date(Date.now() - 60_000);
+    await scheduleInterview(ctx, caller, {
+      candidateId: candidate.id,
+      positionTitle: 'Data Engineer',
+      companyName: 'Northwind Analytics',
+      startsAt: new Date(ended.getTime() - 3_600_000),
+      endsAt: ended,
+      timezone: 'Europe/Berlin',
+      topics: ['data contracts'],
+      interviewers: [{ name: 'Grace Hopper', email: 'grace@northwind.example' }],
+    });
+    await evaluateDueSteps(database.db, { now: new Date(), batchSize: 100, spell });
+    const { rows } = await sql<{ id: string }>`SELECT id FROM messages WHERE tenant_id = ${tenant.id} AND status = 'held'`.execute(database.db);
+    expect(rows).toHaveLength(1);
+
+    const ran: string[] = [];
+    const worker: WorkerHandle = startWorker({
+      schedule: NEVER_DURING_THE_TEST,
+      log,
+      lanes: workerLanes({
+        db: database.db,
+        mailer,
+        spell,
+        clock: () => new Date(),
+        log,
+        settings: { batchSize: 100, leaseMs: 20_000, sendConcurrency: 4, handoverWindow: 1 },
+        webhooks: { allowPrivate: true, requireHttps: false },
+      }),
+      onTickDone: (_ms, lane) => ran.push(lane),
+    });
+    try {
+      await listen((lane) => worker.wake(lane));
+      await approveMessage(ctx, caller, rows[0]!.id, {});
+      const [mail] = await sink.waitForMessages(1, 15_000);
+      expect(mail!.envelope.rcptTo).toEqual(['grace@northwind.example']);
+      // Only the woken lane ran (its run ends after the send is recorded).
+      await eventually(async () => ran.includes('mail'), 10_000, 'the mail lane to finish its run');
+      expect(ran).not.toContain('steps');
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
+
+  it('a lane woken while it runs runs once more when it finishes', async () => {
+    let runs = 0;
+    let release!: () => void;
+    const firstRunHeld = new Promise<void>((resolve) => (release = resolve));
+    const worker = startWorker({
+      schedule: NEVER_DURING_THE_TEST,
+      log,
+      lanes: [
+        {
+          name: 'mail',
+          run: async () => {
+            runs += 1;
+            if (runs === 1) await firstRunHeld;
+          },
+        },
+      ],
+    });
+    try {
+      worker.wake('mail');
+      worker.wake('mail');
+      worker.wake('mail');
+      worker.wake('no-such-lane');
+      release();
+      await eventually(async () => runs === 2, 5_000, 'the second run');
+    } finally {
+      await worker.stop();
+    }
+    expect(runs).toBe(2);
+  });
+});
