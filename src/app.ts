@@ -33,6 +33,10 @@ export interface AppOptions {
   corsOrigins?: string[];
   graphqlLimits?: Partial<Omit<GraphQLLimits, 'introspection'>>;
   metrics?: Metrics;
+  /** Where sandbox tenants' mail is kept as `.eml` copies (DATA_DIR/outbox); absent: no copies. */
+  sandboxOutboxDir?: string;
+  /** MAIL_DOMAIN, for tenants created over HTTP. */
+  mailDomain?: string;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -62,6 +66,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock ?? (() => new Date()),
     spell: createEnglishSpellChecker(),
     webhooks: options.webhooks ?? { allowPrivate: false, requireHttps: false },
+    ...(options.sandboxOutboxDir ? { sandboxOutboxDir: options.sandboxOutboxDir } : {}),
+    ...(options.mailDomain ? { mailDomain: options.mailDomain } : {}),
   };
   const metrics = options.metrics ?? createMetrics(options.db);
 

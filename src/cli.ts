@@ -1,17 +1,28 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, resolveJwtSecret } from './config.js';
-import { DataDirectoryLockedError, openDatabase } from './db/database.js';
+import { createTenantThroughService, findTenantThroughService } from './cli-operator-client.js';
+import { type Config, loadConfig, resolveJwtSecret } from './config.js';
+import { DataDirectoryLockedError, type DatabaseHandle, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ServiceError } from './services/errors.js';
-import { createTenant, getTenantBySlug } from './services/tenants.js';
+import { readOperatorAccess } from './services/operator-access.js';
+import { createTenant, getTenantBySlug, type TenantView } from './services/tenants.js';
 import { DEFAULT_TOKEN_LIFETIME, mintToken, parseScopes } from './services/tokens.js';
 
 const USAGE = `Usage:
-  npm run cli -- tenant create <slug> [--name "Acme Jobs"] [--sending-address followups@acme.example]
-  npm run cli -- token <slug> [--scope "followups:read followups:write policy:admin"] [--sub <caller>] [--expires-in 365d]
+  npm run cli -- tenant create <slug> [--sandbox] [--name "Acme Jobs"] [--sending-address followups@acme.example]
+  npm run cli -- token <slug> [--scope "followups:read followups:write policy:admin"] [--sub <caller>] [--expires-in 365d] [--plain]
   npm run cli -- migrate
 
-Output is JSON on standard output: { "tenantId": "…", "token": "…" } for tenant and token.`;
+Output is JSON on standard output: { "tenantId": "…", "token": "…" } for tenant and token;
+with --plain, token prints the token alone (TOKEN=$(npm run -s cli -- token dev --plain)).
+--sandbox makes a sandbox: its mail is kept, never sent, and its time is a test clock.
+While the service runs on the embedded database, tenant and token go through the service.`;
+
+/** Where tenants are found and made: the database, or the running service that holds it. */
+interface TenantDirectory {
+  create(input: { slug: string; name?: string | undefined; sendingAddress?: string | undefined; sandbox: boolean }): Promise<TenantView>;
+  bySlug(slug: string): Promise<TenantView>;
+}
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -20,6 +31,8 @@ async function main(argv: string[]): Promise<void> {
     options: {
       name: { type: 'string' },
       'sending-address': { type: 'string' },
+      sandbox: { type: 'boolean', default: false },
+      plain: { type: 'boolean', default: false },
       scope: { type: 'string' },
       sub: { type: 'string' },
       'expires-in': { type: 'string', default: DEFAULT_TOKEN_LIFETIME },
@@ -27,39 +40,76 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const [command, ...rest] = positionals;
-  if (values.help || !command) return void console.log(USAGE);
+  if (values.help) return void console.log(USAGE);
+  if (!command) {
+    // Asked for nothing: say what can be asked, and fail, so a script notices.
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
 
   const config = loadConfig();
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const opened = await openOrReachService(config, command);
   try {
-    await migrateToLatest(database.db);
     if (command === 'migrate') {
-      console.log(JSON.stringify({ migrated: true, database: database.kind }));
+      console.log(JSON.stringify({ migrated: true, database: opened.database!.kind }));
       return;
     }
     const secret = resolveJwtSecret(config).secret;
     const expiresIn = values['expires-in'];
     if (command === 'tenant' && rest[0] === 'create' && rest[1]) {
-      const tenant = await createTenant(database.db, {
+      const tenant = await opened.tenants.create({
         slug: rest[1],
         name: values.name,
         sendingAddress: values['sending-address'],
-        mailDomain: config.mailDomain,
+        sandbox: values.sandbox,
       });
       const token = mintToken(secret, { tenantId: tenant.id, sub: values.sub ?? `cli:${tenant.slug}`, expiresIn });
-      console.log(JSON.stringify({ tenantId: tenant.id, token }));
+      console.log(JSON.stringify({ tenantId: tenant.id, token, ...(tenant.sandbox ? { sandbox: true } : {}) }));
       return;
     }
     if (command === 'token' && rest[0]) {
-      const tenant = await getTenantBySlug(database.db, rest[0]);
+      const tenant = await opened.tenants.bySlug(rest[0]);
       const scopes = values.scope !== undefined ? parseScopes(values.scope) : undefined;
       const token = mintToken(secret, { tenantId: tenant.id, sub: values.sub ?? `cli:${tenant.slug}`, scopes, expiresIn });
-      console.log(JSON.stringify({ tenantId: tenant.id, token }));
+      console.log(values.plain ? token : JSON.stringify({ tenantId: tenant.id, token }));
       return;
     }
     throw new ServiceError('BAD_USER_INPUT', `unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
   } finally {
-    await database.close();
+    await opened.database?.close();
+  }
+}
+
+/**
+ * Opens the database (and migrates it); when the embedded one is held by a running service,
+ * tenants are managed through that service instead, with the operator token it left behind.
+ */
+async function openOrReachService(config: Config, command: string): Promise<{ database?: DatabaseHandle; tenants: TenantDirectory }> {
+  try {
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrateToLatest(database.db);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    return {
+      database,
+      tenants: {
+        create: (input) => createTenant(database.db, { ...input, mailDomain: config.mailDomain }),
+        bySlug: (slug) => getTenantBySlug(database.db, slug),
+      },
+    };
+  } catch (error) {
+    const access = error instanceof DataDirectoryLockedError && command !== 'migrate' ? readOperatorAccess(config.dataDir) : undefined;
+    if (!access) throw error;
+    return {
+      tenants: {
+        create: (input) => createTenantThroughService(access, input),
+        bySlug: (slug) => findTenantThroughService(access, slug),
+      },
+    };
   }
 }
 

@@ -6,6 +6,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { ensureDevelopmentTenant } from './services/development.js';
+import { mintOperatorToken, removeOperatorAccess, writeOperatorAccess } from './services/operator-access.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   log.info({ database: database.kind, applied: applied.results?.length ?? 0 }, 'migrations applied');
 
   let worker: WorkerHandle | undefined;
+  let operatorAccessDir: string | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   const metrics = createMetrics(database.db);
 
@@ -57,11 +59,18 @@ async function main(): Promise<void> {
       rateLimitPerMinute: config.rateLimitPerMinute,
       corsOrigins: config.corsOrigins,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
+      sandboxOutboxDir: outboxDirectory(config),
+      mailDomain: config.mailDomain,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    if (database.kind === 'pglite' && config.dataDir !== 'memory://') {
+      // The CLI cannot open the data directory while we hold it: it asks us instead (README, Operations).
+      operatorAccessDir = config.dataDir;
+      writeOperatorAccess(config.dataDir, { url, token: mintOperatorToken(jwt.secret) });
+    }
     if (jwt.origin === 'environment') {
       log.info(`Afterview API on ${url}/graphql (REST docs at ${url}/docs). Get a token with: npm run cli -- tenant create <slug>`);
     } else {
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
     await mailer?.close();
     await closeWebhookAgents();
     await app?.close();
+    if (operatorAccessDir) removeOperatorAccess(operatorAccessDir);
     await database.close();
     log.info('stopped');
     process.exit(0);

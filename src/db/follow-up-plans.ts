@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { anyId } from './ids.js';
+import { LIVE_TENANTS, tenantFilter, type TenantScope } from './tenant-scope.js';
 import type { Database, FollowUpPlanColumn, FollowUpPlanRow, FollowUpStepColumn, FollowUpStepRow, NewFollowUpStep } from './schema.js';
 
 export async function insertPlan(
@@ -151,7 +152,7 @@ export async function listSteps(
  * caller's transaction. The partial index on scheduled steps' due time (per tenant) makes this
  * cost what is due, not what is stored; SKIP LOCKED lets several workers share the work.
  */
-export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: number): Promise<FollowUpStepRow[]> {
+export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: number, scope: TenantScope = LIVE_TENANTS): Promise<FollowUpStepRow[]> {
   const result = await sql<FollowUpStepRow>`
     SELECT due.*
     FROM tenants AS t
@@ -162,6 +163,7 @@ export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: numb
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ) AS due
+    WHERE ${tenantFilter(scope)}
     LIMIT ${limit}`.execute(db);
   return result.rows;
 }

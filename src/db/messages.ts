@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { LIVE_TENANTS, tenantFilter, type TenantScope } from './tenant-scope.js';
 import type { Database, MessageRow, NewMessage } from './schema.js';
 
 export async function insertMessages(db: Kysely<Database>, rows: NewMessage[]): Promise<MessageRow[]> {
@@ -58,7 +59,7 @@ export async function cancelUnsentMessagesOfSteps(db: Kysely<Database>, tenantId
  * from ever claiming the same row. The lease's end (`next_attempt_at`) is also its token: the
  * writes below change a claimed message only while it still carries the lease they hold.
  */
-export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<MessageRow[]> {
+export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, scope: TenantScope = LIVE_TENANTS): Promise<MessageRow[]> {
   // A message the server already took (its sender died before recording the rest) is claimed to
   // finish that record, not to be sent again: no attempt is counted for it.
   const result = await sql<MessageRow>`
@@ -75,6 +76,7 @@ export async function claimDueMessages(db: Kysely<Database>, now: Date, leaseUnt
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       ) AS due
+      WHERE ${tenantFilter(scope)}
       LIMIT ${limit}
     ) AS claimed
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id

@@ -12,6 +12,9 @@ export interface TenantsTable {
   name: string;
   sending_address: string;
   created_at: Timestamp;
+  /** A sandbox's mail never leaves the service and its time is `test_clock_at` (migration 0010). */
+  sandbox: Generated<boolean>;
+  test_clock_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface PoliciesTable {

@@ -40,6 +40,7 @@ import {
 import type { Page } from '../services/pagination.js';
 import { listSuppressionsPage, suppressAddress, unsuppressAddress } from '../services/suppressions.js';
 import type { Resolvers } from './generated/resolvers-types.js';
+import { sandboxResolvers } from './resolvers-sandboxes.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 
@@ -98,6 +99,7 @@ export const resolvers: Resolvers = {
     suppressions: async (_root, { first, after }, { services, caller }) => toConnection(await listSuppressionsPage(services, caller, { first, after })),
     webhookDeliveries: async (_root, { first, after, filter }, { services, caller }) =>
       toConnection(await listWebhookDeliveries(services, caller, { first, after }, filter ?? {})),
+    ...sandboxResolvers.Query,
   },
 
   Mutation: {
@@ -122,6 +124,7 @@ export const resolvers: Resolvers = {
     rotateWebhookSecret: (_root, { id }, { services, caller }) => rotateWebhookSecret(services, caller, id),
     deleteWebhookEndpoint: (_root, { id }, { services, caller }) => deleteWebhookEndpoint(services, caller, id),
     redeliverWebhook: (_root, { deliveryId }, { services, caller }) => redeliverWebhook(services, caller, deliveryId),
+    ...sandboxResolvers.Mutation,
   },
 
   Candidate: {

@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.js';
 import { isId } from '../db/ids.js';
 import type { Caller } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
+import { isOperatorToken } from '../services/operator-access.js';
 import { tenantExists } from '../services/tenants.js';
 import type { TokenClaims } from '../services/tokens.js';
 
@@ -55,7 +56,8 @@ async function authPlugin(app: FastifyInstance, options: { secret: string; db: K
     if (typeof claims.tenant !== 'string' || !isId(claims.tenant) || typeof claims.sub !== 'string' || claims.sub.length === 0) {
       throw unauthenticated('the token lacks the tenant and sub claims');
     }
-    if (!knownTenants.has(claims.tenant)) {
+    // An operator token (the admin scope) names no real tenant: it may only manage tenants.
+    if (!knownTenants.has(claims.tenant) && !isOperatorToken(claims)) {
       if (!(await tenantExists(options.db, claims.tenant))) throw unauthenticated('the token names a tenant that does not exist');
       if (knownTenants.size >= KNOWN_TENANT_LIMIT) knownTenants.clear();
       knownTenants.add(claims.tenant);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../services/context.js';
 import { recordOutcome, recordReply } from '../services/follow-up-events.js';
+import { servicesForCaller } from '../services/test-clock.js';
 import { errorSchema } from './openapi-schemas.js';
 
 // Inbound events for systems that do not speak GraphQL: the same services as recordReply and
@@ -75,7 +76,7 @@ export async function v1EventRoutes(app: FastifyInstance, options: { services: S
       },
     },
     async (request, reply) => {
-      const recorded = await recordReply(options.services, request.caller!, request.body);
+      const recorded = await recordReply(await servicesForCaller(options.services, request.caller!), request.caller!, request.body);
       return reply.code(201).send({ ...recorded, receivedAt: recorded.receivedAt.toISOString() });
     },
   );
@@ -94,7 +95,7 @@ export async function v1EventRoutes(app: FastifyInstance, options: { services: S
       },
     },
     async (request) => {
-      const interview = await recordOutcome(options.services, request.caller!, request.body);
+      const interview = await recordOutcome(await servicesForCaller(options.services, request.caller!), request.caller!, request.body);
       return {
         interviewId: interview.id,
         outcome: interview.outcome?.toUpperCase() ?? null,

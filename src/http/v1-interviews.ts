@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireScope, type ServiceContext } from '../services/context.js';
 import { HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
 import { type ScheduledInterview, scheduleInterview } from '../services/interviews.js';
+import { servicesForCaller } from '../services/test-clock.js';
 import { errorBody } from './errors.js';
 import { bulkResultSchema, errorSchema, interviewSchema, scheduleInterviewInputSchema } from './openapi-schemas.js';
 
@@ -57,9 +58,10 @@ export async function v1InterviewRoutes(app: FastifyInstance, options: { service
     async (request, reply) => {
       const caller = request.caller!;
       requireScope(caller, 'followups:write');
+      const services = await servicesForCaller(options.services, caller);
       const body = request.body;
       if (!Array.isArray(body)) {
-        const scheduled = await scheduleInterview(options.services, caller, body);
+        const scheduled = await scheduleInterview(services, caller, body);
         return reply.code(201).send(interviewJson(scheduled));
       }
       if (body.length === 0 || body.length > MAX_BULK_ITEMS) {
@@ -68,7 +70,7 @@ export async function v1InterviewRoutes(app: FastifyInstance, options: { service
       const results = [];
       for (const [index, item] of body.entries()) {
         try {
-          results.push({ index, status: 201, interview: interviewJson(await scheduleInterview(options.services, caller, item)) });
+          results.push({ index, status: 201, interview: interviewJson(await scheduleInterview(services, caller, item)) });
         } catch (error) {
           if (!(error instanceof ServiceError) || error.code === 'INTERNAL') throw error;
           results.push({ index, status: HTTP_STATUS_BY_CODE[error.code], error: errorBody(error) });

@@ -11,9 +11,14 @@ export interface ServiceContext {
   spell: SpellChecker;
   /** Which webhook targets registration accepts (the SSRF guard's settings). */
   webhooks: { allowPrivate: boolean; requireHttps: boolean };
+  /** Where sandbox tenants' mail is kept as `.eml` copies (`<dir>/<tenant slug>/`); absent: no copies. */
+  sandboxOutboxDir?: string;
+  /** MAIL_DOMAIN: new tenants' default sending addresses are `<slug>@<mailDomain>`. */
+  mailDomain?: string;
 }
 
-export type Scope = 'followups:read' | 'followups:write' | 'policy:admin';
+/** `admin` is the operator's (tenants over HTTP), never in ALL_SCOPES: no tenant token carries it. */
+export type Scope = 'followups:read' | 'followups:write' | 'policy:admin' | 'admin';
 export const ALL_SCOPES: readonly Scope[] = ['followups:read', 'followups:write', 'policy:admin'];
 
 /** Who is calling, from a verified token: the tenant scopes every query, `sub` is the audit actor. */

@@ -5,6 +5,7 @@ import { lockPlans, updateStepOutcomes } from '../db/follow-up-plans.js';
 import { claimDueMessages, markMessageAccepted, type MessageSettlement, settleClaimedMessage, settleClaimedMessages } from '../db/messages.js';
 import type { Database, MessageRow } from '../db/schema.js';
 import { insertSuppression } from '../db/suppressions.js';
+import type { TenantScope } from '../db/tenant-scope.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
 import { errorForLog } from '../logger.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
@@ -69,6 +70,8 @@ export interface DispatchOptions {
   signal?: AbortSignal;
   random?: () => number;
   onOutcome?: (outcome: SendOutcome) => void;
+  /** Whose messages: the live tenants' unless told otherwise. */
+  scope?: TenantScope;
 }
 
 type Counted = 'sent' | 'retried' | 'dead';
@@ -107,7 +110,7 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
     (claiming ??= (async () => {
       try {
         const now = options.clock();
-        const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
+        const claimed = await claimDueMessages(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize, options.scope);
         result.claimed += claimed.length;
         for (const message of claimed) {
           const copy = held.get(message.id);
@@ -370,7 +373,27 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
     }
   }
   const counted: Array<Counted | null> = group.map(() => null);
-  await db.transaction().execute(async (trx) => {
+  await db.transaction().execute((trx) => writeSettlements(trx, group, settlements, counted, now));
+  return counted;
+}
+
+/** Sandbox mail is kept, not sent: claimed messages are recorded as sent at `now`, in the caller's transaction. */
+export async function recordKeptMessages(trx: Kysely<Database>, messages: MessageRow[], now: Date): Promise<number> {
+  const group = messages.map((message) => ({ message, outcome: { status: 'sent', response: 'kept (sandbox)' } as SendOutcome }));
+  const settlements = group.map(({ message, outcome }) => settlementOf(message, outcome, now, Math.random));
+  const counted: Array<Counted | null> = group.map(() => null);
+  await writeSettlements(trx, group, settlements, counted, now);
+  return counted.filter((value) => value === 'sent').length;
+}
+
+async function writeSettlements(
+  trx: Kysely<Database>,
+  group: Array<Pick<PendingOutcome, 'message' | 'outcome'>>,
+  settlements: Settlement[],
+  counted: Array<Counted | null>,
+  now: Date,
+): Promise<void> {
+  {
     const byTenant = new Map<string, number[]>();
     group.forEach(({ message }, index) => byTenant.set(message.tenant_id, [...(byTenant.get(message.tenant_id) ?? []), index]));
     for (const [tenantId, indexes] of byTenant) {
@@ -447,6 +470,5 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
       await insertAuditEvents(trx, tenantId, audit);
       await enqueueWebhookEvents(trx, tenantId, events, now, endpoints);
     }
-  });
-  return counted;
+  }
 }
