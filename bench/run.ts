@@ -1,5 +1,6 @@
 import { apiBenchmark } from './api.js';
 import { deliveryBenchmark } from './delivery.js';
+import { sandboxBenchmark } from './sandbox.js';
 import { tickBenchmark } from './tick.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
@@ -9,6 +10,7 @@ const suites: Record<string, () => Promise<void>> = {
   delivery: deliveryBenchmark,
   api: apiBenchmark,
   tick: tickBenchmark,
+  sandbox: sandboxBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));

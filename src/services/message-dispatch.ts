@@ -377,8 +377,12 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
   return counted;
 }
 
-/** Sandbox mail is kept, not sent: claimed messages are recorded as sent at `now`, in the caller's transaction. */
-export async function recordKeptMessages(trx: Kysely<Database>, messages: MessageRow[], now: Date): Promise<number> {
+/**
+ * Sandbox mail is kept, not sent: claimed messages are recorded as sent, each at `sentAt(message)`
+ * (default `now`), in the caller's transaction.
+ */
+export async function recordKeptMessages(trx: Kysely<Database>, messages: MessageRow[], now: Date, sentAt: (message: MessageRow) => Date = () => now): Promise<number> {
+  for (const message of messages) message.accepted_at = sentAt(message);
   const group = messages.map((message) => ({ message, outcome: { status: 'sent', response: 'kept (sandbox)' } as SendOutcome }));
   const settlements = group.map(({ message, outcome }) => settlementOf(message, outcome, now, Math.random));
   const counted: Array<Counted | null> = group.map(() => null);

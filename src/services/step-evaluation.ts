@@ -281,9 +281,17 @@ export async function evaluateDueSteps(
 export async function evaluateClaimedSteps(
   trx: Kysely<Database>,
   steps: FollowUpStepRow[],
-  options: { now: Date; spell: SpellChecker; skipLocked: boolean; onStepError?: (stepId: string, error: unknown) => void },
+  options: {
+    now: Date;
+    spell: SpellChecker;
+    skipLocked: boolean;
+    onStepError?: (stepId: string, error: unknown) => void;
+    /** When each step is evaluated (default `now`, which the batch's writes are stamped with). */
+    nowOf?: (step: FollowUpStepRow) => Date;
+  },
 ): Promise<EvaluationBatchResult> {
   const { now, spell } = options;
+  const nowOf = options.nowOf ?? (() => now);
   const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
   let evaluated = 0;
   for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
@@ -297,7 +305,7 @@ export async function evaluateClaimedSteps(
       evaluated += 1;
       let decision: Decision;
       try {
-        decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), now);
+        decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), nowOf(step));
       } catch (error) {
         // A bug in the engine must not wedge the queue: the step is skipped, visibly, and the
         // batch goes on.
@@ -305,7 +313,7 @@ export async function evaluateClaimedSteps(
         decision = { type: 'skip', reason: 'evaluation_error', rules: [] };
       }
       decisions[decision.type] += 1;
-      const effects = decideEffects(context, step, decision, spell, now, WORKER_ACTOR);
+      const effects = decideEffects(context, step, decision, spell, nowOf(step), WORKER_ACTOR);
       applyToContext(context, effects);
       effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
     }

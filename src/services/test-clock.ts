@@ -21,10 +21,13 @@ import { dispatchDueWebhooks } from './webhooks.js';
 export const MAX_ADVANCE_DAYS = 400;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
- * The worker's granularity inside an advance: everything due within one tick of the earliest
- * due item runs together at the tick's time, as the live worker (every 15 s by default) would.
+ * An advance runs the worker in rounds of at most this much sandbox time: each step of a round
+ * is evaluated, and its message sent, at its own due time (in due order, so a plan's later steps
+ * see its earlier ones), while the round's bookkeeping (audit times, webhook timestamps, plans'
+ * updated times) carries the round's end, as if the worker had run at the end of the round.
+ * Rounds make a year of a thousand interviews a few hundred statements, not a tick per minute.
  */
-export const SANDBOX_TICK_MS = 15_000;
+export const SANDBOX_ROUND_MS = 60 * 60_000;
 const BATCH_SIZE = 500;
 /** A claimed message's lease inside an advance; it is settled in the same transaction. */
 const LEASE_MS = 60_000;
@@ -99,13 +102,14 @@ export async function advanceTestClock(ctx: ServiceContext, caller: Caller, to: 
     for (;;) {
       const due = await nextDueAt(trx, tenantId, to);
       if (!due) break;
-      // The tick at which the worker would have found it, never before the clock's present.
-      const tick = new Date(Math.min(to.getTime(), Math.max(now.getTime(), due.getTime() + SANDBOX_TICK_MS)));
-      if (tick.getTime() !== now.getTime()) {
-        now = tick;
+      // The round ends an hour after its first due item (or at `to`), never before the clock's present.
+      const started = now;
+      const end = new Date(Math.min(to.getTime(), Math.max(now.getTime(), due.getTime() + SANDBOX_ROUND_MS)));
+      if (end.getTime() !== now.getTime()) {
+        now = end;
         await setTestClock(trx, tenantId, now);
       }
-      const progress = await runTick(trx, ctx, tenantId, now, batchSize, kept);
+      const progress = await runRound(trx, ctx, tenantId, { started, end: now, advanceStarted: from }, batchSize, kept);
       stepsEvaluated += progress.stepsEvaluated;
       messagesSent += progress.messagesSent;
       // Something due that could not be claimed is held by another transaction right now.
@@ -119,25 +123,40 @@ export async function advanceTestClock(ctx: ServiceContext, caller: Caller, to: 
   return result;
 }
 
-/** One worker tick at `now`: every due step, then every message that may go. */
-async function runTick(trx: Kysely<Database>, ctx: ServiceContext, tenantId: string, now: Date, batchSize: number, kept: MessageRow[]) {
+/**
+ * One round up to `end`: every due step in due order, each at its own time (never before the
+ * round's start), then every message that may go, each sent when it was released.
+ */
+async function runRound(
+  trx: Kysely<Database>,
+  ctx: ServiceContext,
+  tenantId: string,
+  round: { started: Date; end: Date; advanceStarted: Date },
+  batchSize: number,
+  kept: MessageRow[],
+) {
   const scope = { tenantId };
+  const { started, end } = round;
+  const nowOf = (step: { due_at: Date }) => (step.due_at.getTime() > started.getTime() ? step.due_at : started);
   let claimed = 0;
   let stepsEvaluated = 0;
   let messagesSent = 0;
   for (;;) {
-    const steps = await claimDueSteps(trx, now, batchSize, scope);
+    const steps = await claimDueSteps(trx, end, batchSize, scope);
     claimed += steps.length;
     if (steps.length === 0) break;
-    const batch = await evaluateClaimedSteps(trx, steps, { now, spell: ctx.spell, skipLocked: false });
+    const batch = await evaluateClaimedSteps(trx, steps, { now: end, nowOf, spell: ctx.spell, skipLocked: false });
     stepsEvaluated += batch.evaluated;
     if (steps.length < batchSize) break;
   }
+  // A message written in this advance went when its step released it; one released earlier (an
+  // approval before the advance) goes at the advance's start.
+  const sentAt = (message: MessageRow) => (message.created_at.getTime() > round.advanceStarted.getTime() ? message.created_at : round.advanceStarted);
   for (;;) {
-    const messages = await claimDueMessages(trx, now, new Date(now.getTime() + LEASE_MS), batchSize, scope);
+    const messages = await claimDueMessages(trx, end, new Date(end.getTime() + LEASE_MS), batchSize, scope);
     claimed += messages.length;
     if (messages.length === 0) break;
-    messagesSent += await recordKeptMessages(trx, messages, now);
+    messagesSent += await recordKeptMessages(trx, messages, end, sentAt);
     kept.push(...messages);
     if (messages.length < batchSize) break;
   }

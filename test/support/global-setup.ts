@@ -20,7 +20,9 @@ declare module 'vitest' {
   }
 }
 
-export const TEMPLATE_DATABASE = 'afterview_test_template';
+// One template per run: two runs on one server (two checkouts, two engineers) must not drop
+// each other's template midway.
+export const TEMPLATE_DATABASE = `afterview_test_template_${process.pid}`;
 
 async function buildPgliteImage(): Promise<string> {
   const pglite = await PGlite.create();
@@ -55,10 +57,23 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-export default async function setup(project: TestProject): Promise<() => void> {
+async function dropPostgresTemplate(url: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const imagePath = await buildPgliteImage();
   const url = process.env.TEST_DATABASE_URL;
   project.provide('pgliteImagePath', imagePath);
   project.provide('postgresTemplateUrl', url ? await buildPostgresTemplate(url) : null);
-  return () => fs.rmSync(path.dirname(imagePath), { recursive: true, force: true });
+  return async () => {
+    fs.rmSync(path.dirname(imagePath), { recursive: true, force: true });
+    if (url) await dropPostgresTemplate(url).catch(() => undefined);
+  };
 }
