@@ -11,8 +11,10 @@ import { auth } from './http/auth.js';
 import { installRestErrorHandler } from './http/errors.js';
 import { healthRoutes, metricsRoute } from './http/health.js';
 import { openapi } from './http/openapi.js';
+import { v1CandidateRoutes } from './http/v1-candidates.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
+import { v1ReadRoutes } from './http/v1-reads.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { ServiceContext } from './services/context.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
@@ -105,6 +107,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics });
   await app.register(v1InterviewRoutes, { services });
   await app.register(v1EventRoutes, { services });
+  await app.register(v1CandidateRoutes, { services });
+  await app.register(v1ReadRoutes, { services });
   await app.register(graphqlRoutes, {
     services,
     metrics,

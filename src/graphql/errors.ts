@@ -15,14 +15,18 @@ interface FormattedError {
   message: string;
   locations?: ReadonlyArray<{ line: number; column: number }> | undefined;
   path?: ReadonlyArray<string | number> | undefined;
-  extensions: { code: ErrorCode | 'RATE_LIMITED'; field?: string };
+  extensions: { code: ErrorCode | 'RATE_LIMITED'; field?: string; problems?: ReadonlyArray<{ field: string; message: string }> };
 }
 
 function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | undefined): FormattedError {
   const base = { locations: error.locations, path: error.path };
   const original = error.originalError;
   if (original instanceof ServiceError) {
-    return { ...base, message: original.message, extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) } };
+    return {
+      ...base,
+      message: original.message,
+      extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...(original.problems ? { problems: original.problems } : {}) },
+    };
   }
   const clientStatus = (original as { statusCode?: number } | undefined)?.statusCode;
   if (clientStatus === 429) return { ...base, message: original!.message, extensions: { code: 'RATE_LIMITED' } };

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../services/context.js';
 import { recordOutcome, recordReply } from '../services/follow-up-events.js';
 import { servicesForCaller } from '../services/test-clock.js';
-import { errorSchema } from './openapi-schemas.js';
+import { errorResponses } from './openapi-schemas.js';
 
 // Inbound events for systems that do not speak GraphQL: the same services as recordReply and
 // recordOutcome, the same validation and messages.
@@ -55,7 +55,7 @@ const outcomeOutput = {
   },
 } as const;
 
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+const errors = errorResponses;
 
 export async function v1EventRoutes(app: FastifyInstance, options: { services: ServiceContext }): Promise<void> {
   app.addHook('onRequest', async (request) => {
@@ -72,7 +72,7 @@ export async function v1EventRoutes(app: FastifyInstance, options: { services: S
         tags: ['events'],
         security: [{ bearerAuth: [] }],
         body: replyInput,
-        response: { 201: replyOutput, ...errors },
+        response: { 201: { ...replyOutput, description: 'The reply, and the steps it stopped' }, ...errors },
       },
     },
     async (request, reply) => {
@@ -91,7 +91,7 @@ export async function v1EventRoutes(app: FastifyInstance, options: { services: S
         tags: ['events'],
         security: [{ bearerAuth: [] }],
         body: outcomeInput,
-        response: { 200: outcomeOutput, ...errors },
+        response: { 200: { ...outcomeOutput, description: 'The interview with its outcome' }, ...errors },
       },
     },
     async (request) => {

@@ -4,7 +4,7 @@ import { HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.js';
 import { type ScheduledInterview, scheduleInterview } from '../services/interviews.js';
 import { servicesForCaller } from '../services/test-clock.js';
 import { errorBody } from './errors.js';
-import { bulkResultSchema, errorSchema, interviewSchema, scheduleInterviewInputSchema } from './openapi-schemas.js';
+import { describedBulkResultSchema, describedInterviewSchema, errorResponses, scheduleInterviewInputSchema } from './openapi-schemas.js';
 
 export const MAX_BULK_ITEMS = 100;
 
@@ -52,7 +52,7 @@ export async function v1InterviewRoutes(app: FastifyInstance, options: { service
         tags: ['interviews'],
         security: [{ bearerAuth: [] }],
         body: { oneOf: [scheduleInterviewInputSchema, { type: 'array', maxItems: MAX_BULK_ITEMS, items: scheduleInterviewInputSchema }] },
-        response: { 201: interviewSchema, 207: bulkResultSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+        response: { 201: describedInterviewSchema, 207: describedBulkResultSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
