@@ -197,6 +197,7 @@ async function syncSteps(
   planned: PlannedStep[],
   actor: string,
   now: Date,
+  replannable: readonly StepStatus[] = REPLANNABLE_STATUSES,
 ): Promise<{ audit: NewAuditEvent[]; changed: number; events: WebhookEvent[] }> {
   const audit: NewAuditEvent[] = [];
   // A step the plan skips from the start (or on replanning) is told as any skipped step is.
@@ -228,7 +229,7 @@ async function syncSteps(
       if (step.status === 'skipped') events.push(skipped(id, step));
       continue;
     }
-    if (!REPLANNABLE_STATUSES.includes(stored.status as StepStatus)) continue;
+    if (!replannable.includes(stored.status as StepStatus)) continue;
     const moved = stored.due_at.getTime() !== step.dueAt.getTime() || stored.status !== step.status || stored.channel !== step.channel;
     await updateStep(trx, tenantId, stored.id, stepColumns(step) as StepChanges, now);
     if (moved) {
@@ -305,13 +306,15 @@ export async function replanInterview(
   facts: InterviewFacts,
   now: Date,
   cause: string,
+  /** Which stored steps may be timed afresh: waiting and skipped ones (S4), or only waiting ones (a resumed plan). */
+  replannable: readonly StepStatus[] = REPLANNABLE_STATUSES,
 ): Promise<void> {
   const plan = await findPlanByInterviewForUpdate(trx, tenantId, facts.id);
   if (!plan || plan.status === 'cancelled') return;
   const policy = (await loadPolicy(trx, tenantId)).document;
   const existing = await findStepsByPlanIds(trx, tenantId, [plan.id]);
   const planned = buildPlan(await planInput(trx, tenantId, existing, facts, policy, plan.status as PlanStatus), now);
-  const { audit, changed, events } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now);
+  const { audit, changed, events } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now, replannable);
   audit.unshift({ actor, action: 'plan.recomputed', entityType: 'follow_up_plan', entityId: plan.id, data: { cause, stepsChanged: changed } });
   const settled = await settlePlans(trx, tenantId, [plan], actor, now);
   await insertAuditEvents(trx, tenantId, [...audit, ...settled.audit]);

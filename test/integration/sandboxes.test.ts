@@ -174,4 +174,23 @@ describe.each(testDatabaseKinds())('sandboxes on %s', (kind) => {
     // Two weeks and more later, nothing is left waiting: the check-ins went (or were stopped, with their reason).
     for (const step of plan.data.interview.followUpPlan.steps) expect(['SENT', 'SKIPPED', 'CANCELLED']).toContain(step.status);
   });
+
+  it('resuming a plan leaves stopped steps alone and answers the steps in due order', async () => {
+    const { tenant, interviewId } = await sandboxWithPanel();
+    const outcome = await gql(app, tenant.token, `mutation ($id: ID!) { recordOutcome(interviewId: $id, outcome: OFFER) { id } }`, { id: interviewId });
+    expect(outcome.errors).toBeUndefined();
+    const before = (await gql(app, tenant.token, PLAN, { id: interviewId })).data.interview.followUpPlan;
+    const stopped = before.steps.filter((step: { status: string }) => step.status === 'CANCELLED' || step.status === 'SKIPPED');
+    expect(stopped.length).toBeGreaterThan(0);
+    const planId = (await gql(app, tenant.token, `query ($id: ID!) { interview(id: $id) { followUpPlan { id } } }`, { id: interviewId })).data.interview.followUpPlan.id;
+    await gql(app, tenant.token, `mutation ($id: ID!) { pauseFollowUpPlan(id: $id) { status } }`, { id: planId });
+    const resumed = await gql(app, tenant.token, `mutation ($id: ID!) { resumeFollowUpPlan(id: $id) { status steps { kind status reason dueAt recipient { email } } } }`, { id: planId });
+    expect(resumed.errors).toBeUndefined();
+    const steps = resumed.data.resumeFollowUpPlan.steps;
+    const dueTimes = steps.map((step: { dueAt: string }) => step.dueAt);
+    expect([...dueTimes].sort()).toEqual(dueTimes);
+    for (const step of stopped) {
+      expect(steps).toContainEqual(expect.objectContaining({ kind: step.kind, status: step.status, reason: step.reason, recipient: step.recipient }));
+    }
+  });
 });
