@@ -39,13 +39,21 @@ const KNOWN_LIVE_LIMIT = 10_000;
 const knownLive = new Set<string>();
 
 /** The services as the caller's tenant sees them: a sandbox's clock is its test clock. */
-export async function servicesForCaller(services: ServiceContext, caller: Caller): Promise<ServiceContext> {
-  if (knownLive.has(caller.tenantId)) return services;
-  const clock = await findTestClock(services.db, caller.tenantId);
+export function servicesForCaller(services: ServiceContext, caller: Caller): Promise<ServiceContext> {
+  return servicesForTenant(services, caller.tenantId);
+}
+
+/**
+ * The same for work that arrives without a caller but names its tenant (inbound mail: a reply
+ * to a sandbox's kept message is received at the sandbox's time).
+ */
+export async function servicesForTenant(services: ServiceContext, tenantId: string): Promise<ServiceContext> {
+  if (knownLive.has(tenantId)) return services;
+  const clock = await findTestClock(services.db, tenantId);
   if (!clock?.sandbox || !clock.test_clock_at) {
     if (clock) {
       if (knownLive.size >= KNOWN_LIVE_LIMIT) knownLive.clear();
-      knownLive.add(caller.tenantId);
+      knownLive.add(tenantId);
     }
     return services;
   }
