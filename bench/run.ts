@@ -3,6 +3,7 @@ import { authBenchmark } from './auth.js';
 import { deliveryBenchmark } from './delivery.js';
 import { lintBenchmark } from './lint.js';
 import { inboundBenchmark } from './inbound.js';
+import { sandboxBenchmark } from './sandbox.js';
 import { tickBenchmark } from './tick.js';
 
 // `npm run bench` runs every benchmark; `npm run bench -- delivery` runs the named ones. Each
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<void>> = {
   tick: tickBenchmark,
   lint: lintBenchmark,
   inbound: inboundBenchmark,
+  sandbox: sandboxBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));

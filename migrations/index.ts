@@ -9,6 +9,7 @@ import * as tokensAndSecrets from './0007-tokens-and-secrets.js';
 import * as debrief from './0008-debrief.js';
 import * as inbound from './0009-inbound.js';
 import * as reviewLinks from './0013-review-links.js';
+import * as sandboxes from './0014-sandboxes.js';
 
 // The in-code list of migrations (rather than a folder scan) works the same under tsx, vitest
 // and the compiled dist/. Names sort in the order they must run; never rename one.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0008-debrief': debrief,
   '0009-inbound': inbound,
   '0013-review-links': reviewLinks,
+  '0014-sandboxes': sandboxes,
 };

@@ -3,13 +3,16 @@ import type { Database } from './schema.js';
 
 // Counts for operators (the metrics' gauges), across tenants.
 
-/** Steps due now and not yet evaluated: one index range per tenant, so future steps cost nothing. */
+/**
+ * Steps due now and not yet evaluated: one index range per tenant, so future steps cost nothing.
+ * Sandboxes count by their own clock (what an advance to their present would still run: nothing).
+ */
 export async function countDueSteps(db: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ n: string | number | null }>`
     SELECT sum(due.n) AS n FROM tenants AS t
     CROSS JOIN LATERAL (
       SELECT count(*) AS n FROM follow_up_steps
-      WHERE tenant_id = t.tenant_id AND status = 'scheduled' AND due_at <= now()
+      WHERE tenant_id = t.tenant_id AND status = 'scheduled' AND due_at <= COALESCE(t.test_clock_at, now())
     ) AS due`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }

@@ -166,8 +166,9 @@ export async function claimDueSteps(db: Kysely<Database>, now: Date, limit: numb
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ) AS due
-    -- A disabled tenant's work waits until it is enabled again.
-    WHERE t.disabled_at IS NULL
+    -- A disabled tenant's work waits until it is enabled again; a sandbox's runs only when its
+    -- test clock is advanced (its due times are in its own time, not the wall clock's).
+    WHERE t.disabled_at IS NULL AND NOT t.sandbox
     LIMIT ${limit}`.execute(db);
   return result.rows;
 }

@@ -84,8 +84,9 @@ async function claimWhere(db: Kysely<Database>, now: Date, leaseUntil: Date, lim
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       ) AS due
-      -- A disabled tenant's work waits until it is enabled again.
-      WHERE t.disabled_at IS NULL
+      -- A disabled tenant's work waits until it is enabled again; a sandbox's runs only when its
+      -- test clock is advanced (its due times are in its own time, not the wall clock's).
+      WHERE t.disabled_at IS NULL AND NOT t.sandbox
       LIMIT ${limit}
     ) AS claimed
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id

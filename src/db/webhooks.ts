@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { tenantFilter, type TenantScope } from './tenant-scope.js';
 import type { Database, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './schema.js';
 
 export async function insertEndpoint(
@@ -60,8 +61,11 @@ export async function insertDeliveries(
   await db.insertInto('webhook_deliveries').values(rows).execute();
 }
 
-/** Like messages: claim due deliveries with a lease, fairly across tenants, never twice at once. */
-export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryRow[]> {
+/**
+ * Like messages: claim due deliveries with a lease, fairly across tenants, never twice at once.
+ * A sandbox's deliveries fall due by its test clock (its webhooks go, in its own time).
+ */
+export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, scope: TenantScope = 'all'): Promise<WebhookDeliveryRow[]> {
   const result = await sql<WebhookDeliveryRow>`
     UPDATE webhook_deliveries AS d
     SET status = 'delivering', attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
@@ -70,13 +74,13 @@ export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseU
       FROM tenants AS t
       CROSS JOIN LATERAL (
         SELECT tenant_id, id FROM webhook_deliveries
-        WHERE tenant_id = t.tenant_id AND status IN ('pending', 'delivering') AND next_attempt_at <= ${now}
+        WHERE tenant_id = t.tenant_id AND status IN ('pending', 'delivering') AND next_attempt_at <= COALESCE(t.test_clock_at, ${now})
         ORDER BY next_attempt_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       ) AS due
       -- A disabled tenant's work waits until it is enabled again.
-      WHERE t.disabled_at IS NULL
+      WHERE t.disabled_at IS NULL AND ${tenantFilter(scope)}
       LIMIT ${limit}
     ) AS claimed
     WHERE d.tenant_id = claimed.tenant_id AND d.id = claimed.id

@@ -44,6 +44,7 @@ import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
 import { debriefMutations } from './resolvers-debrief.js';
 import { inboundResolvers } from './resolvers-inbound.js';
 import { reviewLinkMutations } from './resolvers-review-links.js';
+import { sandboxResolvers } from './resolvers-sandboxes.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 import { deliveryFaultMutations } from './resolvers-delivery-faults.js';
@@ -104,6 +105,7 @@ export const resolvers: Resolvers = {
     webhookDeliveries: async (_root, { first, after, filter }, { services, caller }) =>
       toConnection(await listWebhookDeliveries(services, caller, { first, after }, filter ?? {})),
     ...tokenQueries,
+    ...sandboxResolvers.Query,
   },
 
   Mutation: {
@@ -132,6 +134,7 @@ export const resolvers: Resolvers = {
     ...tokenMutations,
     ...debriefMutations,
     ...reviewLinkMutations,
+    ...sandboxResolvers.Mutation,
   },
 
   Candidate: {

@@ -268,42 +268,62 @@ export async function evaluateDueSteps(
   db: Kysely<Database>,
   options: { now: Date; batchSize: number; spell: SpellChecker; onStepError?: (stepId: string, error: unknown) => void },
 ): Promise<EvaluationBatchResult> {
-  const { now, spell } = options;
-  const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
-  const counts = await db.transaction().execute(async (trx) => {
-    const steps = await claimDueSteps(trx, now, options.batchSize);
-    let evaluated = 0;
-    for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
-      const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
-      const locked = new Set((await lockPlans(trx, tenantId, planIds, { skipLocked: true })).map((plan) => plan.id));
-      const contexts = await loadPlanContexts(trx, tenantId, [...locked]);
-      // L12: one read of the recent letters to these companies and people, for the whole batch.
-      const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
-        ? await attachCannedLetters(trx, tenantId, contexts.values(), now)
-        : undefined;
-      const effectsByPlan = new Map<string, StepEffects[]>();
-      for (const step of claimedSteps) {
-        const context = contexts.get(step.plan_id);
-        if (!context) continue;
-        evaluated += 1;
-        let decision: Decision;
-        try {
-          decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), now);
-        } catch (error) {
-          // A bug in the engine must not wedge the queue: the step is skipped, visibly, and the
-          // batch goes on.
-          options.onStepError?.(step.id, error);
-          decision = { type: 'skip', reason: 'evaluation_error', rules: [] };
-        }
-        decisions[decision.type] += 1;
-        const effects = decideEffects(context, step, decision, spell, now, WORKER_ACTOR);
-        applyToContext(context, effects);
-        effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
-      }
-      await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
-      await flushCannedLetters(trx, canned);
-    }
-    return { claimed: steps.length, evaluated };
+  return db.transaction().execute(async (trx) => {
+    const steps = await claimDueSteps(trx, options.now, options.batchSize);
+    return evaluateClaimedSteps(trx, steps, { ...options, skipLocked: true });
   });
-  return { ...counts, decisions };
+}
+
+/**
+ * Evaluates claimed steps at `now` and writes every outcome in the caller's transaction. With
+ * `skipLocked` a plan another transaction holds is left for the next batch; without, its lock
+ * is waited for (a sandbox's advance, which must not leave anything due behind).
+ */
+export async function evaluateClaimedSteps(
+  trx: Kysely<Database>,
+  steps: FollowUpStepRow[],
+  options: {
+    now: Date;
+    spell: SpellChecker;
+    skipLocked: boolean;
+    onStepError?: (stepId: string, error: unknown) => void;
+    /** When each step is evaluated (default `now`, which the batch's writes are stamped with). */
+    nowOf?: (step: FollowUpStepRow) => Date;
+  },
+): Promise<EvaluationBatchResult> {
+  const { now, spell } = options;
+  const nowOf = options.nowOf ?? (() => now);
+  const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
+  let evaluated = 0;
+  for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
+    const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
+    const locked = new Set((await lockPlans(trx, tenantId, planIds, { skipLocked: options.skipLocked })).map((plan) => plan.id));
+    const contexts = await loadPlanContexts(trx, tenantId, [...locked]);
+    // L12: one read of the recent letters to these companies and people, for the whole batch.
+    const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
+      ? await attachCannedLetters(trx, tenantId, contexts.values(), now)
+      : undefined;
+    const effectsByPlan = new Map<string, StepEffects[]>();
+    for (const step of claimedSteps) {
+      const context = contexts.get(step.plan_id);
+      if (!context) continue;
+      evaluated += 1;
+      let decision: Decision;
+      try {
+        decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), nowOf(step));
+      } catch (error) {
+        // A bug in the engine must not wedge the queue: the step is skipped, visibly, and the
+        // batch goes on.
+        options.onStepError?.(step.id, error);
+        decision = { type: 'skip', reason: 'evaluation_error', rules: [] };
+      }
+      decisions[decision.type] += 1;
+      const effects = decideEffects(context, step, decision, spell, nowOf(step), WORKER_ACTOR);
+      applyToContext(context, effects);
+      effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
+    }
+    await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
+    await flushCannedLetters(trx, canned);
+  }
+  return { claimed: steps.length, evaluated, decisions };
 }
