@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database, TenantRow, TenantsTable } from './schema.js';
 
 export async function insertTenant(db: Kysely<Database>, row: Omit<Insertable<TenantsTable>, 'created_at'>): Promise<TenantRow> {
@@ -30,18 +30,4 @@ export async function setTestClock(db: Kysely<Database>, tenantId: string, at: D
 /** Turns an existing tenant into a sandbox whose clock starts at `at` (the development tenant of older data directories). */
 export async function makeSandbox(db: Kysely<Database>, tenantId: string, at: Date): Promise<void> {
   await db.updateTable('tenants').set({ sandbox: true, test_clock_at: at }).where('tenant_id', '=', tenantId).where('sandbox', '=', false).execute();
-}
-
-/**
- * The earliest moment, no later than `until`, at which something of the tenant falls due: a
- * scheduled step or a message waiting to be sent. Null when nothing is due by then.
- */
-export async function nextDueAt(db: Kysely<Database>, tenantId: string, until: Date): Promise<Date | null> {
-  const result = await sql<{ at: Date | null }>`
-    SELECT LEAST(
-      (SELECT min(due_at) FROM follow_up_steps WHERE tenant_id = ${tenantId} AND status = 'scheduled' AND due_at <= ${until}),
-      (SELECT min(next_attempt_at) FROM messages WHERE tenant_id = ${tenantId} AND status IN ('queued', 'retry', 'sending') AND next_attempt_at <= ${until})
-    ) AS at`.execute(db);
-  const at = result.rows[0]?.at ?? null;
-  return at === null ? null : new Date(at);
 }

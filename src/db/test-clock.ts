@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, FollowUpStepRow, MessageRow } from './schema.js';
+import type { Database, FollowUpStepRow, MessageRow, ReplyForwardRow } from './schema.js';
 
 // A sandbox's due work, claimed for an advance of its test clock. The live worker's claims
 // (src/db/follow-up-plans.ts, src/db/messages.ts) leave sandboxes out; these take one sandbox's
@@ -39,4 +39,36 @@ export async function claimSandboxMessages(db: Kysely<Database>, tenantId: strin
     WHERE m.tenant_id = claimed.tenant_id AND m.id = claimed.id
     RETURNING m.*`.execute(db);
   return result.rows;
+}
+
+/**
+ * Replies to forward to the tenant's candidates that fell due by `upTo`, kept (marked sent at
+ * `sentAt`, never at SMTP_URL) in one statement; returns them for their `.eml` copies.
+ */
+export async function keepSandboxForwards(db: Kysely<Database>, tenantId: string, upTo: Date, sentAt: Date): Promise<ReplyForwardRow[]> {
+  return db
+    .updateTable('reply_forwards')
+    .set((eb) => ({ status: 'sent', sent_at: sql<Date>`GREATEST(${eb.ref('next_attempt_at')}, ${sentAt})`, next_attempt_at: null, last_error: null, attempts: eb('attempts', '+', 1), updated_at: upTo }))
+    .where('tenant_id', '=', tenantId)
+    .where('status', 'in', ['queued', 'retry', 'sending'])
+    .where('next_attempt_at', '<=', upTo)
+    .returningAll()
+    .execute();
+}
+
+/**
+ * The earliest moment, no later than `until`, at which something of the tenant falls due: a
+ * scheduled step, a message or reply forward waiting to go, an interview ending. Null when
+ * nothing is due by then.
+ */
+export async function nextSandboxDueAt(db: Kysely<Database>, tenantId: string, until: Date): Promise<Date | null> {
+  const result = await sql<{ at: Date | null }>`
+    SELECT LEAST(
+      (SELECT min(due_at) FROM follow_up_steps WHERE tenant_id = ${tenantId} AND status = 'scheduled' AND due_at <= ${until}),
+      (SELECT min(next_attempt_at) FROM messages WHERE tenant_id = ${tenantId} AND status IN ('queued', 'retry', 'sending') AND next_attempt_at <= ${until}),
+      (SELECT min(next_attempt_at) FROM reply_forwards WHERE tenant_id = ${tenantId} AND status IN ('queued', 'retry', 'sending') AND next_attempt_at <= ${until}),
+      (SELECT min(ends_at) FROM interviews WHERE tenant_id = ${tenantId} AND ended_notified_at IS NULL AND ends_at <= ${until})
+    ) AS at`.execute(db);
+  const at = result.rows[0]?.at ?? null;
+  return at === null ? null : new Date(at);
 }

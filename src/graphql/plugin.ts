@@ -7,7 +7,7 @@ import type { GraphQLContext } from './context.js';
 import { formatGraphQLErrors } from './errors.js';
 import { fieldOf, graphQLDocumentProblem, inputShapeProblem } from '../domain/input-shape.js';
 import { badInput, ServiceError } from '../services/errors.js';
-import { servicesForCaller } from '../services/test-clock.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { costChecker, documentProblem, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
 import { createLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';

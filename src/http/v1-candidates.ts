@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type CandidateView, createCandidate, getCandidate, listCandidatesPage, updateCandidate } from '../services/candidates.js';
 import type { ServiceContext } from '../services/context.js';
-import { servicesForCaller } from '../services/test-clock.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { errorResponses } from './openapi-schemas.js';
 import { listOf, listQuerySchema, listSchema, pageRequestOf } from './rest-pages.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../services/context.js';
 import { recordOutcome, recordReply } from '../services/follow-up-events.js';
-import { servicesForCaller } from '../services/test-clock.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { errorResponses } from './openapi-schemas.js';
 
 // Inbound events for systems that do not speak GraphQL: the same services as recordReply and

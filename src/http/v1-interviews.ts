@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireScope, type ServiceContext } from '../services/context.js';
 import { HTTP_STATUS_BY_CODE, ServiceError, unavailableOrUndefined } from '../services/errors.js';
 import { type ScheduledInterview, scheduleInterview } from '../services/interviews.js';
-import { servicesForCaller } from '../services/test-clock.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { errorBody } from './errors.js';
 import { describedBulkResultSchema, describedInterviewSchema, errorResponses, scheduleInterviewInputSchema } from './openapi-schemas.js';
 

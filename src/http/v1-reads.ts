@@ -4,7 +4,7 @@ import { notFound } from '../services/errors.js';
 import { type FollowUpStepView, getPlansByInterviewIds, getStepsByPlanIds } from '../services/follow-up-plans.js';
 import { getCompaniesByIds, getInterview, getInterviewersByInterviewIds } from '../services/interviews.js';
 import { listMessagesPage, type MessageView } from '../services/messages.js';
-import { servicesForCaller } from '../services/test-clock.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { errorResponses, interviewSchema } from './openapi-schemas.js';
 import { listOf, listQuerySchema, listSchema, pageRequestOf } from './rest-pages.js';
 import { interviewJson } from './v1-interviews.js';

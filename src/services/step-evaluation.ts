@@ -11,7 +11,7 @@ import type { Channel, Decision, RuleResult } from '../domain/types.js';
 import { cancelPlanSteps, settlePlans } from './follow-up-plans.js';
 import { attachCannedLetters, flushCannedLetters } from './canned-letters.js';
 import { composeStepMessage } from './message-composer.js';
-import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf } from './plan-context.js';
+import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf, type TenantFacts } from './plan-context.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 // What happens when a step falls due: ask the policy engine, then write the outcome (the step's
@@ -274,6 +274,13 @@ export async function evaluateDueSteps(
   });
 }
 
+/** What one tenant's batches share: its tenant row and policy, and the L12 letters read once. */
+export interface SharedBatchFacts {
+  tenantId: string;
+  facts: TenantFacts;
+  canned?: typeof attachCannedLetters;
+}
+
 /**
  * Evaluates claimed steps at `now` and writes every outcome in the caller's transaction. With
  * `skipLocked` a plan another transaction holds is left for the next batch; without, its lock
@@ -289,6 +296,8 @@ export async function evaluateClaimedSteps(
     onStepError?: (stepId: string, error: unknown) => void;
     /** When each step is evaluated (default `now`, which the batch's writes are stamped with). */
     nowOf?: (step: FollowUpStepRow) => Date;
+    /** For one tenant's work (an advance of its test clock): what stays the same from batch to batch. */
+    shared?: SharedBatchFacts;
   },
 ): Promise<EvaluationBatchResult> {
   const { now, spell } = options;
@@ -298,10 +307,11 @@ export async function evaluateClaimedSteps(
   for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
     const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
     const locked = new Set((await lockPlans(trx, tenantId, planIds, { skipLocked: options.skipLocked })).map((plan) => plan.id));
-    const contexts = await loadPlanContexts(trx, tenantId, [...locked]);
+    const shared = options.shared?.tenantId === tenantId ? options.shared : undefined;
+    const contexts = await loadPlanContexts(trx, tenantId, [...locked], shared?.facts);
     // L12: one read of the recent letters to these companies and people, for the whole batch.
     const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
-      ? await attachCannedLetters(trx, tenantId, contexts.values(), now)
+      ? await (shared?.canned ?? attachCannedLetters)(trx, tenantId, contexts.values(), now)
       : undefined;
     const effectsByPlan = new Map<string, StepEffects[]>();
     for (const step of claimedSteps) {

@@ -8,7 +8,7 @@ import { insertPolicyVersion } from '../db/policies.js';
 import type { Database, TenantRow } from '../db/schema.js';
 import { findTenantById, findTenantBySlug, insertTenant } from '../db/tenants.js';
 import { setTenantDisabled } from '../db/token-access.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound } from './errors.js';
 
 export const DEFAULT_MAIL_DOMAIN = 'afterview.localhost';
@@ -116,6 +116,7 @@ function toTenantView(row: TenantRow): TenantView {
 
 /** Operators only: a tenant by its slug, or null. */
 export async function findTenantForOperator(ctx: ServiceContext, caller: Caller, slug: string): Promise<TenantView | null> {
+  requireTenantWide(caller, 'manage tenants');
   requireScope(caller, 'admin');
   const row = await findTenantBySlug(ctx.db, slug);
   return row ? toTenantView(row) : null;
@@ -127,6 +128,7 @@ export async function createTenantAsOperator(
   caller: Caller,
   input: { slug: string; name?: string | null; sendingAddress?: string | null; sandbox?: boolean | null },
 ): Promise<TenantView> {
+  requireTenantWide(caller, 'manage tenants');
   requireScope(caller, 'admin');
   return createTenant(
     ctx.db,

@@ -1,19 +1,25 @@
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { type Logger, pino } from 'pino';
-import type { Database, MessageRow } from '../db/schema.js';
-import { findTestClock, lockTenant, nextDueAt, setTestClock } from '../db/tenants.js';
-import { claimSandboxMessages, claimSandboxSteps } from '../db/test-clock.js';
-import { createMailer } from '../mail/mailer.js';
-import { type Caller, requireScope, type ServiceContext } from './context.js';
+import { insertAuditEvents } from '../db/audit-events.js';
+import type { Database, MessageRow, ReplyForwardRow } from '../db/schema.js';
+import { findTestClock, lockTenant, setTestClock } from '../db/tenants.js';
+import { claimSandboxMessages, claimSandboxSteps, keepSandboxForwards, nextSandboxDueAt } from '../db/test-clock.js';
+import { createMailer, type OutgoingMail } from '../mail/mailer.js';
+import { sharedCannedLetters } from './canned-letters.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, ServiceError } from './errors.js';
+import { INBOUND_ACTOR } from './inbound-mail.js';
+import { announceEndedSandboxInterviews } from './interview-endings.js';
 import { outgoingMailOf, recordKeptMessages } from './message-dispatch.js';
-import { evaluateClaimedSteps } from './step-evaluation.js';
+import { loadTenantFacts } from './plan-context.js';
+import { forwardMailOf } from './reply-forwards.js';
+import { evaluateClaimedSteps, type SharedBatchFacts } from './step-evaluation.js';
 import { dispatchDueWebhooks } from './webhooks.js';
 
 // Sandboxes and the test clock. A sandbox tenant's "now" is its test clock, stored with the
 // tenant and frozen between advances; every use-case reads it through ctx.clock, which is
-// resolved here, per request, for the caller's tenant. Advancing the clock runs the tenant's
+// resolved per tenant in tenant-clock.ts. Advancing the clock runs the tenant's
 // due work as the worker would have, tick by tick, up to the new time: the live worker never
 // touches a sandbox's steps or messages (their due times are in the sandbox's time).
 
@@ -31,41 +37,13 @@ const BATCH_SIZE = 500;
 /** A claimed message's lease inside an advance; it is settled in the same transaction. */
 const LEASE_MS = 60_000;
 
-// Tenants never change from live to sandbox while the service runs (the development tenant of
-// an old data directory becomes one at start-up, before any request), so a tenant once seen
-// live needs no further lookup.
-const KNOWN_LIVE_LIMIT = 10_000;
-const knownLive = new Set<string>();
-
-/** The services as the caller's tenant sees them: a sandbox's clock is its test clock. */
-export function servicesForCaller(services: ServiceContext, caller: Caller): Promise<ServiceContext> {
-  return servicesForTenant(services, caller.tenantId);
-}
-
-/**
- * The same for work that arrives without a caller but names its tenant (inbound mail: a reply
- * to a sandbox's kept message is received at the sandbox's time).
- */
-export async function servicesForTenant(services: ServiceContext, tenantId: string): Promise<ServiceContext> {
-  if (knownLive.has(tenantId)) return services;
-  const clock = await findTestClock(services.db, tenantId);
-  if (!clock?.sandbox || !clock.test_clock_at) {
-    if (clock) {
-      if (knownLive.size >= KNOWN_LIVE_LIMIT) knownLive.clear();
-      knownLive.add(tenantId);
-    }
-    return services;
-  }
-  const now = clock.test_clock_at;
-  return { ...services, clock: () => new Date(now.getTime()) };
-}
-
 function requireSandbox(sandbox: boolean | undefined): void {
   if (!sandbox) throw new ServiceError('FORBIDDEN', 'only a sandbox tenant has a test clock; this tenant is live');
 }
 
 export async function getTestClock(ctx: ServiceContext, caller: Caller): Promise<Date> {
   requireScope(caller, 'followups:read');
+  requireTenantWide(caller, 'read the test clock');
   const clock = await findTestClock(ctx.db, caller.tenantId);
   requireSandbox(clock?.sandbox);
   return clock!.test_clock_at!;
@@ -83,19 +61,31 @@ export interface AdvanceOptions {
   batchSize?: number;
 }
 
+/** What an advance does in one transaction, and what it hands to the steps after the commit. */
+interface AdvanceWork {
+  tenantId: string;
+  batchSize: number;
+  shared: SharedBatchFacts;
+  spell: ServiceContext['spell'];
+  /** Mail kept in this advance, copied to the outbox after the commit. */
+  kept: OutgoingMail[];
+  stepsEvaluated: number;
+  messagesSent: number;
+}
+
 /**
  * Moves a sandbox's clock forward to `to`, running everything of the tenant that falls due on
- * the way, in due order, in bounded batches. It is one use-case and one transaction: the
- * tenant's row is locked first, so concurrent advances take turns, and a failure leaves the
- * clock and everything else where they were. Kept mail is copied to the outbox and webhooks are
- * delivered after the commit.
+ * the way (steps, messages, replies forwarded to candidates, interview.ended), in due order, in
+ * bounded batches. It is one use-case and one transaction: the tenant's row is locked first, so
+ * concurrent advances take turns, and a failure leaves the clock and everything else where they
+ * were. Kept mail is copied to the outbox and webhooks are delivered after the commit.
  */
 export async function advanceTestClock(ctx: ServiceContext, caller: Caller, to: Date, options: AdvanceOptions = {}): Promise<AdvanceResult> {
   requireScope(caller, 'followups:write');
+  requireTenantWide(caller, 'advance the test clock');
   const tenantId = caller.tenantId;
-  const batchSize = options.batchSize ?? BATCH_SIZE;
-  const kept: MessageRow[] = [];
   let slug = '';
+  let kept: OutgoingMail[] = [];
   const result = await ctx.db.transaction().execute(async (trx) => {
     const tenant = await lockTenant(trx, tenantId);
     requireSandbox(tenant?.sandbox);
@@ -103,11 +93,21 @@ export async function advanceTestClock(ctx: ServiceContext, caller: Caller, to: 
     const from = tenant!.test_clock_at!;
     if (to.getTime() < from.getTime()) throw badInput('to', `must not be before the test clock (${from.toISOString()}): the clock only moves forward`);
     if (to.getTime() - from.getTime() > MAX_ADVANCE_DAYS * DAY_MS) throw badInput('to', `is more than ${MAX_ADVANCE_DAYS} days after the test clock (${from.toISOString()}); advance in steps`);
+    // The tenant and its policy do not change during the advance (its row is locked, and the
+    // advance is the only writer): read once, not per batch. So are the L12 letters.
+    const facts = (await loadTenantFacts(trx, tenantId))!;
+    const work: AdvanceWork = {
+      tenantId,
+      batchSize: options.batchSize ?? BATCH_SIZE,
+      shared: { tenantId, facts, canned: sharedCannedLetters() },
+      spell: ctx.spell,
+      kept: [],
+      stepsEvaluated: 0,
+      messagesSent: 0,
+    };
     let now = from;
-    let stepsEvaluated = 0;
-    let messagesSent = 0;
     for (;;) {
-      const due = await nextDueAt(trx, tenantId, to);
+      const due = await nextSandboxDueAt(trx, tenantId, to);
       if (!due) break;
       // The round ends an hour after its first due item (or at `to`), never before the clock's present.
       const started = now;
@@ -116,43 +116,36 @@ export async function advanceTestClock(ctx: ServiceContext, caller: Caller, to: 
         now = end;
         await setTestClock(trx, tenantId, now);
       }
-      const progress = await runRound(trx, ctx, tenantId, { started, end: now, advanceStarted: from }, batchSize, kept);
-      stepsEvaluated += progress.stepsEvaluated;
-      messagesSent += progress.messagesSent;
+      const claimed = await runRound(trx, work, { started, end: now, advanceStarted: from });
       // Something due that could not be claimed is held by another transaction right now.
-      if (progress.claimed === 0) throw conflict('part of this sandbox is being changed by another request; try the advance again');
+      if (claimed === 0) throw conflict('part of this sandbox is being changed by another request; try the advance again');
     }
     await setTestClock(trx, tenantId, to);
-    return { now: to, stepsEvaluated, messagesSent };
+    kept = work.kept;
+    return { now: to, stepsEvaluated: work.stepsEvaluated, messagesSent: work.messagesSent };
   });
   await keepCopies(ctx, slug, kept, options.log);
-  await deliverWebhooks(ctx, tenantId, to, batchSize, options.log);
+  await deliverWebhooks(ctx, tenantId, to, options.batchSize ?? BATCH_SIZE, options.log);
   return result;
 }
 
 /**
- * One round up to `end`: every due step in due order, each at its own time (never before the
- * round's start), then every message that may go, each sent when it was released.
+ * One round up to `end`: the interviews that ended (interview.ended), every due step in due
+ * order, each at its own time (never before the round's start), then every message that may go,
+ * each sent when it was released, and the replies to forward to candidates. Returns how many
+ * rows it took.
  */
-async function runRound(
-  trx: Kysely<Database>,
-  ctx: ServiceContext,
-  tenantId: string,
-  round: { started: Date; end: Date; advanceStarted: Date },
-  batchSize: number,
-  kept: MessageRow[],
-) {
+async function runRound(trx: Kysely<Database>, work: AdvanceWork, round: { started: Date; end: Date; advanceStarted: Date }): Promise<number> {
+  const { tenantId, batchSize } = work;
   const { started, end } = round;
+  let claimed = await announceEndedSandboxInterviews(trx, tenantId, end, batchSize);
   const nowOf = (step: { due_at: Date }) => (step.due_at.getTime() > started.getTime() ? step.due_at : started);
-  let claimed = 0;
-  let stepsEvaluated = 0;
-  let messagesSent = 0;
   for (;;) {
     const steps = await claimSandboxSteps(trx, tenantId, end, batchSize);
     claimed += steps.length;
     if (steps.length === 0) break;
-    const batch = await evaluateClaimedSteps(trx, steps, { now: end, nowOf, spell: ctx.spell, skipLocked: false });
-    stepsEvaluated += batch.evaluated;
+    const batch = await evaluateClaimedSteps(trx, steps, { now: end, nowOf, spell: work.spell, skipLocked: false, shared: work.shared });
+    work.stepsEvaluated += batch.evaluated;
     if (steps.length < batchSize) break;
   }
   // A message written in this advance went when its step released it; one released earlier (an
@@ -162,25 +155,35 @@ async function runRound(
     const messages = await claimSandboxMessages(trx, tenantId, end, new Date(end.getTime() + LEASE_MS), batchSize);
     claimed += messages.length;
     if (messages.length === 0) break;
-    messagesSent += await recordKeptMessages(trx, messages, end, sentAt);
-    kept.push(...messages);
+    work.messagesSent += await recordKeptMessages(trx, messages, end, sentAt);
+    for (const message of messages) if (message.channel === 'email' && message.to_address) work.kept.push(outgoingMailOf(message));
     if (messages.length < batchSize) break;
   }
-  return { claimed, stepsEvaluated, messagesSent };
+  const forwards = await keepSandboxForwards(trx, tenantId, end, round.advanceStarted);
+  claimed += forwards.length;
+  if (forwards.length > 0) {
+    await insertAuditEvents(
+      trx,
+      tenantId,
+      forwards.map((row: ReplyForwardRow) => ({ actor: INBOUND_ACTOR, action: 'reply.forward_sent', entityType: 'reply', entityId: row.reply_id, data: { forwardId: row.id } })),
+    );
+    for (const row of forwards) work.kept.push(forwardMailOf(row));
+  }
+  return claimed;
 }
 
 /** `.eml` copies of kept mail under `<outbox>/<tenant slug>/`, as the outbox mailer writes them. */
-async function keepCopies(ctx: ServiceContext, slug: string, messages: MessageRow[], log: Logger | undefined): Promise<void> {
-  if (!ctx.sandboxOutboxDir || messages.length === 0) return;
-  const mailer = createMailer({ outboxDir: path.join(ctx.sandboxOutboxDir, slug), log: log ?? silentLog });
+async function keepCopies(ctx: ServiceContext, slug: string, mails: OutgoingMail[], log: Logger | undefined): Promise<void> {
+  if (!ctx.sandboxOutboxDir || mails.length === 0) return;
+  // The copies are for reading; the database holds the record, so they skip the flush to disk.
+  const mailer = createMailer({ outboxDir: path.join(ctx.sandboxOutboxDir, slug), log: silentLog, durable: false });
   try {
     let next = 0;
     const lane = async () => {
-      while (next < messages.length) {
-        const message = messages[next++]!;
-        if (message.channel !== 'email' || !message.to_address) continue;
-        const outcome = await mailer.send(outgoingMailOf(message));
-        if (outcome.status === 'failed') log?.warn({ messageId: message.id, code: outcome.code }, 'could not keep a copy of sandbox mail');
+      while (next < mails.length) {
+        const mail = mails[next++]!;
+        const outcome = await mailer.send(mail);
+        if (outcome.status === 'failed') log?.warn({ code: outcome.code }, 'could not keep a copy of sandbox mail');
       }
     };
     await Promise.all(Array.from({ length: 8 }, lane));
