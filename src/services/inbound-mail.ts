@@ -246,6 +246,7 @@ async function applyInbound(
       type: 'reply.auto',
       data: {
         replyId: reply.id,
+        kind: 'auto_reply',
         interviewId: match.interviewId,
         from: fromEmail,
         outOfOffice: classification.outOfOffice,
@@ -273,6 +274,7 @@ async function applyInbound(
     type: 'reply.received',
     data: {
       replyId: reply.id,
+      kind: 'human',
       interviewId: match.interviewId,
       from: fromEmail,
       fromName: mail.fromName,

@@ -79,7 +79,7 @@ describe('README: your first hour', () => {
     const byStatus = (status: string) => plan.steps.filter((step: any) => step.status === status);
     expect(byStatus('SENT').map((step: any) => step.kind)).toEqual(['THANK_YOU', 'THANK_YOU']);
     expect(byStatus('CANCELLED').length).toBeGreaterThan(0);
-    for (const step of byStatus('CANCELLED')) expect(step.reason).toBe('reply_received');
+    for (const step of byStatus('CANCELLED')) expect(step.reason).toBe('employer_replied');
   }, 180_000);
 
   it('mints the token through the running service, and makes sandboxes over HTTP', () => {

@@ -4,12 +4,17 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { setTestClock } from '../../src/db/tenants.js';
+import { replyTokenKeys } from '../../src/inbound/reply-token.js';
+import { processPendingInbound, storeInboundMessage } from '../../src/services/inbound-mail.js';
+import { dispatchReplyForwards } from '../../src/services/reply-forwards.js';
 import { createMailer, type Mailer } from '../../src/mail/mailer.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { runWorkerTick } from '../../src/worker/tick.js';
 import { createCandidateVia, createTestApp, createTestTenant, gql, scheduleInterviewVia, type TestTenant } from '../support/app.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
+import { fixture } from '../support/inbound-fixtures.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -192,5 +197,47 @@ describe.each(testDatabaseKinds())('sandboxes on %s', (kind) => {
     for (const step of stopped) {
       expect(steps).toContainEqual(expect.objectContaining({ kind: step.kind, status: step.status, reason: step.reason, recipient: step.recipient }));
     }
+  });
+
+  it('a reply to kept mail is received at the sandbox time; its forward is kept by the next advance, never sent; interview.ended and reply.received go', async () => {
+    const { tenant, interviewId } = await sandboxWithPanel();
+    const registered = await gql(app, tenant.token, `mutation ($url: String!) { registerWebhookEndpoint(url: $url, events: ["interview.ended", "reply.received"]) { secret } }`, {
+      url: receiver.url,
+    });
+    expect(registered.errors).toBeUndefined();
+    const seen = receiver.requests.length;
+    // The panel ended at 15:00 on the sandbox's Tuesday: the first advance announces it, at the sandbox time.
+    await gql(app, tenant.token, ADVANCE, { to: '2026-03-04T16:00:00Z' });
+    const ended = receiver.requests.slice(seen).map((request) => request.json as { type: string; timestamp: string; data: Record<string, unknown> });
+    expect(ended).toEqual([expect.objectContaining({ type: 'interview.ended', data: expect.objectContaining({ interviewId, endedAt: '2026-03-03T15:00:00.000Z' }) })]);
+    expect(Date.parse(ended[0]!.timestamp)).toBeLessThan(Date.parse('2026-03-04T16:00:00Z'));
+
+    // Grace answers the kept thank-you; the inbound processor runs by the wall clock, the reply happens in the sandbox's time.
+    const { rows } = await sql<{ header: string }>`
+      SELECT message_id_header AS header FROM messages WHERE tenant_id = ${tenant.id} AND to_address = 'grace.hopper@northwind.example'`.execute(database.db);
+    const raw = fixture('human-gmail', { to: `${tenant.slug}@afterview.test`, msgid: rows[0]!.header }).toString().replaceAll('alice.martin@northwind.example', 'grace.hopper@northwind.example');
+    await storeInboundMessage(database.db, { source: 'raw', raw: Buffer.from(raw) }, new Date());
+    const log = pino({ level: 'silent' });
+    const inbound = { db: database.db, clock: () => new Date(), spell: createEnglishSpellChecker(), log, addressing: { domain: 'in.afterview.localhost', keys: replyTokenKeys(['sandbox-test-secret']) } };
+    expect(await processPendingInbound(inbound)).toMatchObject({ statuses: { applied: 1 } });
+    const read = await gql(app, tenant.token, `query ($id: ID!) { interview(id: $id) { replies { kind fromEmail fromEmployer receivedAt } } }`, { id: interviewId });
+    expect(read.data.interview.replies).toEqual([{ kind: 'HUMAN', fromEmail: 'grace.hopper@northwind.example', fromEmployer: true, receivedAt: '2026-03-04T16:00:00.000Z' }]);
+
+    // The webhook carries GraphQL's spelling and the sandbox's time; it went at once (the live worker delivers a sandbox's webhooks by its clock).
+    await runWorkerTick(
+      { db: database.db, mailer, spell: createEnglishSpellChecker(), clock: () => new Date(), log, settings: { batchSize: 50, leaseMs: 60_000, sendConcurrency: 2, handoverWindow: 1 }, webhooks: { allowPrivate: true, requireHttps: false } },
+      new AbortController().signal,
+    );
+    const replied = receiver.requests.slice(seen).map((request) => request.json as { type: string; timestamp: string; data: Record<string, unknown> }).filter((event) => event.type === 'reply.received');
+    expect(replied).toEqual([expect.objectContaining({ timestamp: '2026-03-04T16:00:00.000Z', data: expect.objectContaining({ kind: 'HUMAN', interviewId, fromEmployer: true }) })]);
+
+    // The live worker leaves the forward alone; the next advance keeps it, with an .eml copy, and never hands it to SMTP.
+    expect(await dispatchReplyForwards(database.db, { mailer, clock: () => new Date(Date.now() + days(365)), log, leaseMs: 60_000, batchSize: 10 })).toMatchObject({ sent: 0 });
+    const before = fs.readdirSync(path.join(outbox, tenant.slug)).length;
+    await gql(app, tenant.token, ADVANCE, { to: '2026-03-05T16:00:00Z' });
+    const { rows: forwards } = await sql<{ status: string; sent_at: Date }>`SELECT status, sent_at FROM reply_forwards WHERE tenant_id = ${tenant.id}`.execute(database.db);
+    expect(forwards).toEqual([{ status: 'sent', sent_at: new Date('2026-03-04T16:00:00Z') }]);
+    expect(fs.readdirSync(path.join(outbox, tenant.slug)).length).toBe(before + 1);
+    expect(sink.messages).toHaveLength(0);
   });
 });
