@@ -1,0 +1,14 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { timeAdvance } from './sandbox.js';
+const n = Number(process.argv[2] ?? 200);
+const outbox = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-prof-'));
+const database = await openDatabase({ dataDir: 'memory://' });
+await migrateToLatest(database.db);
+const t0 = performance.now();
+const r = await timeAdvance(database, n, outbox);
+console.log(JSON.stringify({ n, advanceMs: Math.round(r.ms), total: Math.round(performance.now() - t0), steps: r.stepsEvaluated, sent: r.messagesSent }));
+await database.close();
