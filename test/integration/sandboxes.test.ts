@@ -240,4 +240,21 @@ describe.each(testDatabaseKinds())('sandboxes on %s', (kind) => {
     expect(fs.readdirSync(path.join(outbox, tenant.slug)).length).toBe(before + 1);
     expect(sink.messages).toHaveLength(0);
   });
+
+  it('a review link lives by the sandbox clock: made at its time, and expired once an advance passes its end', async () => {
+    const tenant = await createTestTenant(database.db, undefined, { sandbox: true });
+    await setTestClock(database.db, tenant.id, TUESDAY_AFTERNOON);
+    const candidateId = await createCandidateVia(app, tenant.token);
+    const made = await gql(app, tenant.token, `mutation ($id: ID!) { createReviewLink(candidateId: $id, ttlSeconds: 3600) { url expiresAt } }`, { id: candidateId });
+    expect(made.errors).toBeUndefined();
+    expect(made.data.createReviewLink.expiresAt).toBe('2026-03-03T17:00:00.000Z');
+    const secret = new URL(made.data.createReviewLink.url).hash.slice(1);
+    const exchange = () => app.inject({ method: 'POST', url: '/review/session', payload: { secret } });
+    // Long past by the wall clock, valid by the sandbox's.
+    expect((await exchange()).statusCode).toBe(200);
+    await gql(app, tenant.token, ADVANCE, { to: '2026-03-03T17:30:00Z' });
+    const expired = await exchange();
+    expect(expired.statusCode).toBe(410);
+    expect(expired.json()).toMatchObject({ error: 'LINK_EXPIRED' });
+  });
 });
