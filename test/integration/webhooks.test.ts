@@ -266,6 +266,9 @@ describe.each(testDatabaseKinds())('webhooks on %s', (kind) => {
     const cancelled = await scheduleInterviewVia(app, tenant.token, candidateId, INTERVIEW);
     await gql(app, tenant.token, `mutation ($id: ID!) { cancelInterview(id: $id) { id } }`, { id: cancelled.id });
     expect(await received()).toEqual(expect.arrayContaining(['followup.failed', 'plan.cancelled']));
+    // The newer events spell their values as GraphQL does too (the step kind; a DSN status stays as written).
+    const failed = receiver.requests.map((request) => request.json as any).find((event) => event.type === 'followup.failed')!;
+    expect(failed.data).toMatchObject({ kind: 'THANK_YOU', recipient: { email: expect.any(String) } });
     expect(receiver.requests.every((request) => request.verified)).toBe(true);
   });
 
