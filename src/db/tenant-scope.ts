@@ -1,16 +1,14 @@
 import { type RawBuilder, sql } from 'kysely';
 
-// Whose due work a claim takes. The live worker runs by the wall clock, so it never takes a
-// sandbox's steps or messages (their due times are in the sandbox's own time); a sandbox's work
-// runs when its test clock is advanced, one tenant at a time.
+// Whose due webhook deliveries a claim takes: every tenant's (the live worker; a sandbox's fall
+// due by its test clock, so they go in its own time), or one tenant's (an advance of a sandbox's
+// clock delivers its webhooks before it answers). Steps and messages of sandboxes are never the
+// live worker's: src/db/test-clock.ts claims them for an advance.
 
-export type TenantScope = 'live' | 'all' | { tenantId: string };
-
-export const LIVE_TENANTS: TenantScope = 'live';
+export type TenantScope = 'all' | { tenantId: string };
 
 /** The condition on `tenants AS t` in a claim. */
 export function tenantFilter(scope: TenantScope): RawBuilder<unknown> {
-  if (scope === 'live') return sql`NOT t.sandbox`;
   if (scope === 'all') return sql`true`;
   return sql`t.tenant_id = ${scope.tenantId}`;
 }
