@@ -9,7 +9,8 @@ import * as tokensAndSecrets from './0007-tokens-and-secrets.js';
 import * as debrief from './0008-debrief.js';
 import * as inbound from './0009-inbound.js';
 import * as reviewLinks from './0013-review-links.js';
-import * as sandboxes from './0014-sandboxes.js';
+import * as sendingDomains from './0016-sending-domains.js';
+import * as sandboxes from './0017-sandboxes.js';
 
 // The in-code list of migrations (rather than a folder scan) works the same under tsx, vitest
 // and the compiled dist/. Names sort in the order they must run; never rename one.
@@ -24,5 +25,6 @@ export const migrations: Record<string, Migration> = {
   '0008-debrief': debrief,
   '0009-inbound': inbound,
   '0013-review-links': reviewLinks,
-  '0014-sandboxes': sandboxes,
+  '0016-sending-domains': sendingDomains,
+  '0017-sandboxes': sandboxes,
 };

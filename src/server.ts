@@ -14,6 +14,7 @@ import { type InboundDependencies, storeInboundMessage } from './services/inboun
 import { mintOperatorToken, removeOperatorAccess, writeOperatorAccess } from './services/operator-access.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
+import { createDkimKeys } from './services/sending-domains.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
 import { createRelayBreaker } from './mail/relay-breaker.js';
 import { workerLanes } from './worker/tick.js';
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
       breaker,
       addressing: config.inbound.trackReplies ? addressing : undefined,
       inbound: mode === 'worker' ? inboundDeps : undefined,
+      dkimKeys: createDkimKeys(database.db),
     };
     worker = startWorker({
       schedule: config.workerCron,

@@ -14,7 +14,7 @@ export interface TenantsTable {
   created_at: Timestamp;
   disabled_at: Generated<Date | null>;
   tokens_revoked_before: Generated<Date | null>;
-  /** A sandbox's mail never leaves the service and its time is `test_clock_at` (migration 0014). */
+  /** A sandbox's mail never leaves the service and its time is `test_clock_at` (migration 0017). */
   sandbox: Generated<boolean>;
   test_clock_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
@@ -32,6 +32,20 @@ export interface SigningKeysTable {
   algorithm: string;
   public_key_pem: string;
   created_at: Timestamp;
+}
+
+export interface SendingDomainsTable {
+  tenant_id: string;
+  domain: string;
+  selector: string;
+  /** 'rsa-sha256' or 'ed25519-sha256'. */
+  algorithm: string;
+  /** The PEM private key, sealed by src/security/secret-box.ts. */
+  private_key_sealed: string;
+  /** The public key (SubjectPublicKeyInfo DER, base64), for the DNS record we show. */
+  public_key_der: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ReviewLinksTable {
@@ -346,6 +360,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   revoked_tokens: RevokedTokensTable;
   signing_keys: SigningKeysTable;
+  sending_domains: SendingDomainsTable;
   review_links: ReviewLinksTable;
   message_sentences: MessageSentencesTable;
 }
@@ -373,6 +388,7 @@ export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type SendingDomainRow = Selectable<SendingDomainsTable>;
 
 // Column names, for readers that fetch only what their caller will read.
 export type CandidateColumn = keyof CandidatesTable & string;

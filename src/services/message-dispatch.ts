@@ -18,6 +18,7 @@ import { bounceAddressFor, type InboundAddressing, replyAddressFor } from '../in
 import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
+import type { DkimKeys } from './sending-domains.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, followupFailedEvent, subscribes, type WebhookEvent } from './webhook-events.js';
 
@@ -74,6 +75,21 @@ export function outgoingMailOf(message: MessageRow, addressing?: InboundAddressi
   };
 }
 
+/**
+ * The mail with its sender's DKIM key, when the tenant configured one for the From domain. A key
+ * that cannot be read (ENCRYPTION_KEY no longer holds it) holds the mail back as a configuration
+ * problem rather than sending it unsigned, which a domain with a DMARC policy would see rejected.
+ */
+export async function withSignature(mail: OutgoingMail, tenantId: string, keys: DkimKeys | undefined): Promise<{ mail: OutgoingMail } | { failed: SendOutcome }> {
+  if (!keys) return { mail };
+  try {
+    const dkim = await keys.forSender(tenantId, mail.from.address);
+    return { mail: dkim ? { ...mail, dkim } : mail };
+  } catch {
+    return { failed: { status: 'failed', failureClass: 'configuration', code: 'EDKIMKEY', detail: 'the sending domain\'s DKIM key could not be read', hardBounce: false } };
+  }
+}
+
 export interface DispatchOptions {
   mailer: Mailer;
   clock: () => Date;
@@ -97,6 +113,8 @@ export interface DispatchOptions {
   onOutcome?: (outcome: SendOutcome) => void;
   /** Reply and bounce addresses at INBOUND_DOMAIN (absent: replies go to the candidate directly). */
   addressing?: InboundAddressing;
+  /** The tenants' DKIM keys (absent: nothing is signed). */
+  dkimKeys?: DkimKeys;
 }
 
 type Counted = 'sent' | 'retried' | 'dead';
@@ -246,7 +264,9 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const send = async (message: MessageRow): Promise<SendOutcome | null> => {
     let turn: HandoverTurn | undefined;
     let notHandedOver = false;
-    const outcome = await options.mailer.send(outgoingMailOf(message, options.addressing), {
+    const signed = await withSignature(outgoingMailOf(message, options.addressing), message.tenant_id, options.dkimKeys);
+    if ('failed' in signed) return signed.failed;
+    const outcome = await options.mailer.send(signed.mail, {
       handover: async () => {
         turn = handovers.take(options.signal);
         try {

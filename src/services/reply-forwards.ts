@@ -4,7 +4,8 @@ import { insertAuditEvents } from '../db/audit-events.js';
 import { claimDueForwards, settleForward } from '../db/inbound-messages.js';
 import type { Database, ReplyForwardRow } from '../db/schema.js';
 import type { Mailer, OutgoingMail } from '../mail/mailer.js';
-import { MAX_SEND_ATTEMPTS, sendBackoffMs } from './message-dispatch.js';
+import { MAX_SEND_ATTEMPTS, sendBackoffMs, withSignature } from './message-dispatch.js';
+import type { DkimKeys } from './sending-domains.js';
 import { INBOUND_ACTOR } from './inbound-mail.js';
 
 // The small outbox of replies forwarded to candidates. At least once: a forward whose sender
@@ -26,7 +27,7 @@ export function forwardMailOf(row: ReplyForwardRow): OutgoingMail {
 
 export async function dispatchReplyForwards(
   db: Kysely<Database>,
-  options: { mailer: Mailer; clock: () => Date; log: Logger; leaseMs: number; batchSize: number; random?: () => number; signal?: AbortSignal },
+  options: { mailer: Mailer; clock: () => Date; log: Logger; leaseMs: number; batchSize: number; random?: () => number; signal?: AbortSignal; dkimKeys?: DkimKeys },
 ): Promise<{ sent: number; retried: number; dead: number }> {
   const result = { sent: 0, retried: 0, dead: 0 };
   for (;;) {
@@ -34,7 +35,8 @@ export async function dispatchReplyForwards(
     const claimed = await claimDueForwards(db, now, new Date(now.getTime() + options.leaseMs), options.batchSize);
     for (const row of claimed) {
       if (options.signal?.aborted) return result;
-      const outcome = await options.mailer.send(forwardMailOf(row));
+      const signed = await withSignature(forwardMailOf(row), row.tenant_id, options.dkimKeys);
+      const outcome = 'failed' in signed ? signed.failed : await options.mailer.send(signed.mail);
       const at = options.clock();
       if (outcome.status === 'sent') {
         await settleForward(db, row, { status: 'sent', sent_at: at, next_attempt_at: null, last_error: null }, at);

@@ -12,6 +12,7 @@ import { type InboundDependencies, processPendingInbound } from '../services/inb
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { announceEndedInterviews } from '../services/interview-endings.js';
 import { dispatchReplyForwards } from '../services/reply-forwards.js';
+import type { DkimKeys } from '../services/sending-domains.js';
 import { evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import type { WorkerLane } from './worker.js';
@@ -44,6 +45,8 @@ export interface TickDependencies {
   addressing?: InboundAddressing;
   /** Handle stored inbound mail here too (a worker-only process, for mail the API's routes stored). */
   inbound?: InboundDependencies;
+  /** The tenants' DKIM keys, kept across ticks (absent: mail goes unsigned). */
+  dkimKeys?: DkimKeys;
 }
 
 /**
@@ -98,6 +101,7 @@ export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): 
       handoverWindow: settings.handoverWindow,
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
       addressing: deps.addressing,
+      ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}),
       signal,
       onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
     });
@@ -182,7 +186,7 @@ export async function handleReplies(deps: TickDependencies, signal: AbortSignal)
     if (handled.processed > 0) log.info(handled, 'inbound mail handled');
   }
   if (signal.aborted) return;
-  const forwarded = await dispatchReplyForwards(db, { mailer: deps.mailer, clock: deps.clock, log, leaseMs: settings.leaseMs, batchSize: settings.batchSize, signal });
+  const forwarded = await dispatchReplyForwards(db, { mailer: deps.mailer, clock: deps.clock, log, leaseMs: settings.leaseMs, batchSize: settings.batchSize, signal, ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}) });
   if (forwarded.sent + forwarded.retried + forwarded.dead > 0) log.info(forwarded, 'replies forwarded to candidates');
 }
 
