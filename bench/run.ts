@@ -8,6 +8,7 @@ import { inboundBenchmark } from './inbound.js';
 import { drainBenchmark, peersBenchmark } from './peers.js';
 import { relayLatencyBenchmark } from './relay-latency.js';
 import { printClosingTable } from './support.js';
+import { sandboxBenchmark } from './sandbox.js';
 import { tickBenchmark } from './tick.js';
 import { promptnessBenchmark, rateLimitBenchmark } from './worker-processes.js';
 
@@ -27,6 +28,7 @@ const suites: Record<string, () => Promise<void>> = {
   lint: lintBenchmark,
   inbound: inboundBenchmark,
   claims: claimsBenchmark,
+  sandbox: sandboxBenchmark,
 };
 
 /** Run only when named: the drain alone is for profiling (`--cpu-prof`), and peers measures it too. */

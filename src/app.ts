@@ -13,11 +13,13 @@ import { healthRoutes, metricsRoute } from './http/health.js';
 import { inputGuard } from './http/input-guard.js';
 import { openapi } from './http/openapi.js';
 import { DEFAULT_RATE_LIMITS, rateLimits } from './http/rate-limits.js';
+import { v1CandidateRoutes } from './http/v1-candidates.js';
 import { v1EventRoutes } from './http/v1-events.js';
 import { type InboundRouteOptions, v1InboundRoutes } from './http/v1-inbound.js';
 import { v1InterviewRoutes } from './http/v1-interviews.js';
 import { v1DebriefRoutes } from './http/v1-debrief.js';
 import { reviewPageRoutes } from './http/review-page.js';
+import { v1ReadRoutes } from './http/v1-reads.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createTenantAccessCache } from './security/tenant-access.js';
 import type { ServiceContext } from './services/context.js';
@@ -53,6 +55,10 @@ export interface AppOptions {
   inbound?: InboundRouteOptions;
   /** PUBLIC_URL: the base of links to the candidate's page. */
   publicUrl?: string;
+  /** Where sandbox tenants' mail is kept as `.eml` copies (DATA_DIR/outbox); absent: no copies. */
+  sandboxOutboxDir?: string;
+  /** MAIL_DOMAIN, for tenants created over HTTP. */
+  mailDomain?: string;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -86,6 +92,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhooks: options.webhooks ?? { allowPrivate: false, requireHttps: false },
     security: { keyRing, access },
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...(options.sandboxOutboxDir ? { sandboxOutboxDir: options.sandboxOutboxDir } : {}),
+    ...(options.mailDomain ? { mailDomain: options.mailDomain } : {}),
   };
   const metrics = options.metrics ?? createMetrics(options.db);
 
@@ -120,6 +128,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // GraphiQL needs introspection: both are for development unless enabled on purpose.
   if (options.introspection) await app.register(graphiqlRoutes);
   await app.register(v1InboundRoutes, { domain: 'in.afterview.localhost', ...options.inbound, db: options.db, clock: services.clock });
+  await app.register(v1CandidateRoutes, { services });
+  await app.register(v1ReadRoutes, { services });
   await app.register(graphqlRoutes, {
     services,
     metrics,

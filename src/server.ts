@@ -12,6 +12,7 @@ import { type InboundProcessor, startInboundProcessor } from './inbound/processo
 import { type InboundAddressing, replyTokenKeys } from './inbound/reply-token.js';
 import { type InboundSmtpListener, startInboundSmtp } from './inbound/smtp-listener.js';
 import { type InboundDependencies, storeInboundMessage } from './services/inbound-mail.js';
+import { mintOperatorToken, removeOperatorAccess, writeOperatorAccess } from './services/operator-access.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
 import { createDkimKeys } from './services/sending-domains.js';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
 
   let worker: WorkerHandle | undefined;
   let wakeUps: Listening | undefined;
+  let operatorAccessDir: string | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   metrics = createMetrics(database.db);
 
@@ -93,11 +95,18 @@ async function main(): Promise<void> {
       publicUrl: config.publicUrl,
       webhooks: { allowPrivate: config.webhookAllowPrivate, requireHttps: config.production },
       inbound: { ...config.inbound, onStored: () => inboundProcessor?.kick() },
+      sandboxOutboxDir: outboxDirectory(config),
+      mailDomain: config.mailDomain,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    if (database.kind === 'pglite' && config.dataDir !== 'memory://') {
+      // The CLI cannot open the data directory while we hold it: it asks us instead (README, Operations).
+      operatorAccessDir = config.dataDir;
+      writeOperatorAccess(config.dataDir, { url, token: mintOperatorToken(jwt.secret) });
+    }
     if (jwt.origin === 'environment') {
       log.info(`Afterview API on ${url}/graphql (REST docs at ${url}/docs). Get a token with: npm run cli -- tenant create <slug>`);
     } else {
@@ -191,6 +200,7 @@ async function main(): Promise<void> {
     await mailer?.close();
     await closeWebhookAgents();
     await app?.close();
+    if (operatorAccessDir) removeOperatorAccess(operatorAccessDir);
     await database.close();
     log.info('stopped');
     process.exit(0);

@@ -1,16 +1,19 @@
 import { sql, type Kysely } from 'kysely';
-import { ALL_BUCKETS, tenantBucket } from './fair-claims.js';
+import { ALL_BUCKETS, tenantBucket, workableTenant } from './fair-claims.js';
 import type { Database } from './schema.js';
 
 // Counts for operators (the metrics' gauges), across tenants.
 
-/** Steps due now and not yet evaluated: one index range per tenant bucket, so future steps cost nothing. */
+/**
+ * Steps due now and not yet evaluated, that the worker will take (not a disabled tenant's, nor a
+ * sandbox's, whose time is its own): one index range per tenant bucket, so future steps cost nothing.
+ */
 export async function countDueSteps(db: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ n: string | number | null }>`
     SELECT sum(due.n) AS n FROM ${ALL_BUCKETS}
     CROSS JOIN LATERAL (
       SELECT count(*) AS n FROM follow_up_steps AS s
-      WHERE ${tenantBucket('s')} = b.bucket AND s.status = 'scheduled' AND s.due_at <= now()
+      WHERE ${tenantBucket('s')} = b.bucket AND s.status = 'scheduled' AND s.due_at <= now() AND ${workableTenant('s')}
     ) AS due`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }

@@ -58,12 +58,19 @@ export async function claimEndedInterviews(
   db: Kysely<Database>,
   now: Date,
   limit: number,
+  /** One sandbox's interviews (an advance of its test clock); absent: every live tenant's. */
+  sandboxTenantId?: string,
 ): Promise<Array<Pick<InterviewRow, 'tenant_id' | 'id' | 'candidate_id' | 'ends_at' | 'status'>>> {
+  // A sandbox's interviews end in its own time: only an advance of its test clock announces them.
+  const whose =
+    sandboxTenantId === undefined
+      ? sql`tenant_id NOT IN (SELECT tenant_id FROM tenants WHERE sandbox)`
+      : sql`tenant_id = ${sandboxTenantId}`;
   const result = await sql<Pick<InterviewRow, 'tenant_id' | 'id' | 'candidate_id' | 'ends_at' | 'status'>>`
     UPDATE interviews SET ended_notified_at = ${now}
     WHERE (tenant_id, id) IN (
       SELECT tenant_id, id FROM interviews
-      WHERE ended_notified_at IS NULL AND ends_at <= ${now}
+      WHERE ended_notified_at IS NULL AND ends_at <= ${now} AND ${whose}
       ORDER BY ends_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED

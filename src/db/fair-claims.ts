@@ -23,9 +23,16 @@ export const ALL_BUCKETS = sql`generate_series(0, ${sql.lit(TENANT_BUCKETS - 1)}
 
 /**
  * The worker takes work of this row's tenant (a disabled tenant's work waits until it is enabled
- * again). A subquery per row found, so the walk stays a walk of the index (and a disabled
- * tenant's rows are passed over without ending the walk early).
+ * again; a sandbox's steps and messages run only when its test clock is advanced, as its due
+ * times are in its own time). A subquery per row found, so the walk stays a walk of the index
+ * (and such rows are passed over without ending the walk early).
  */
-export function workableTenant(alias: string): RawBuilder<boolean> {
-  return sql<boolean>`coalesce((SELECT t.disabled_at IS NULL FROM tenants AS t WHERE t.tenant_id = ${sql.ref(`${alias}.tenant_id`)}), false)`;
+export function workableTenant(alias: string, options: { sandboxes: boolean } = { sandboxes: false }): RawBuilder<boolean> {
+  const condition = options.sandboxes ? sql`t.disabled_at IS NULL` : sql`t.disabled_at IS NULL AND NOT t.sandbox`;
+  return sql<boolean>`coalesce((SELECT ${condition} FROM tenants AS t WHERE t.tenant_id = ${sql.ref(`${alias}.tenant_id`)}), false)`;
+}
+
+/** The bucket of one tenant, for a claim of that tenant's work alone through the same indexes. */
+export function bucketOf(tenantId: string): RawBuilder<number> {
+  return sql<number>`(uuid_hash(${tenantId}::uuid) & 63)`;
 }

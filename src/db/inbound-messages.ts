@@ -112,6 +112,8 @@ export async function claimDueForwards(db: Kysely<Database>, now: Date, leaseUnt
       .selectAll()
       .where('status', 'in', ['queued', 'retry', 'sending'])
       .where('next_attempt_at', '<=', now)
+      // A sandbox's forwards are kept, never sent, when its test clock is advanced.
+      .where('tenant_id', 'not in', (eb) => eb.selectFrom('tenants').select('tenant_id').where('sandbox', '=', true))
       .orderBy('next_attempt_at')
       .limit(limit)
       .forUpdate()

@@ -49,3 +49,18 @@ export async function findRecentSentences(
     )
     .execute();
 }
+
+/** Every sentence of the tenant's letters sent since `since`, oldest first (one read for many batches). */
+export async function findTenantSentencesSince(
+  db: Kysely<Database>,
+  tenantId: string,
+  since: Date,
+): Promise<Array<Pick<MessageSentencesTable, 'message_id' | 'hash' | 'candidate_id' | 'company_id' | 'recipient_address' | 'sentence_count'> & { created_at: Date }>> {
+  return db
+    .selectFrom('message_sentences')
+    .select(['message_id', 'hash', 'candidate_id', 'company_id', 'recipient_address', 'sentence_count', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('created_at', '>=', since)
+    .orderBy('created_at')
+    .execute();
+}

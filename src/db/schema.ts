@@ -14,6 +14,9 @@ export interface TenantsTable {
   created_at: Timestamp;
   disabled_at: Generated<Date | null>;
   tokens_revoked_before: Generated<Date | null>;
+  /** A sandbox's mail never leaves the service and its time is `test_clock_at` (migration 0017). */
+  sandbox: Generated<boolean>;
+  test_clock_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface RevokedTokensTable {

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import { ALL_BUCKETS, tenantBucket, workableTenant } from './fair-claims.js';
+import { ALL_BUCKETS, bucketOf, tenantBucket, workableTenant } from './fair-claims.js';
+import type { TenantScope } from './tenant-scope.js';
 import type { Database, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './schema.js';
 
 export async function insertEndpoint(
@@ -61,15 +62,20 @@ export async function insertDeliveries(
   await db.insertInto('webhook_deliveries').values(rows).execute();
 }
 
-/** Like messages: claim due deliveries with a lease, round-robin by tenant (see fair-claims.ts), never twice at once. */
-export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryRow[]> {
+/**
+ * Like messages: claim due deliveries with a lease, never twice at once. The live worker's claim
+ * ('all') walks every tenant round-robin (see fair-claims.ts) by the wall clock; an advance of a
+ * sandbox's test clock claims that tenant's own deliveries by its clock.
+ */
+export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseUntil: Date, limit: number, scope: TenantScope = 'all'): Promise<WebhookDeliveryRow[]> {
+  if (scope !== 'all') return claimTenantDeliveries(db, scope.tenantId, now, leaseUntil, limit);
   const result = await sql<WebhookDeliveryRow>`
     WITH due AS (
       SELECT d.tenant_id, d.id, d.next_attempt_at
       FROM ${ALL_BUCKETS}
       CROSS JOIN LATERAL (
         SELECT w.tenant_id, w.id, w.next_attempt_at FROM webhook_deliveries AS w
-        WHERE ${tenantBucket('w')} = b.bucket AND w.status IN ('pending', 'delivering') AND w.next_attempt_at <= ${now} AND ${workableTenant('w')}
+        WHERE ${tenantBucket('w')} = b.bucket AND w.status IN ('pending', 'delivering') AND w.next_attempt_at <= ${now} AND ${workableTenant('w', { sandboxes: true })}
         ORDER BY w.next_attempt_at
         LIMIT ${limit}
       ) AS d
@@ -88,6 +94,23 @@ export async function claimDueDeliveries(db: Kysely<Database>, now: Date, leaseU
     UPDATE webhook_deliveries AS d
     SET status = 'delivering', attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
     FROM claimed
+    WHERE d.tenant_id = claimed.tenant_id AND d.id = claimed.id
+    RETURNING d.*`.execute(db);
+  return result.rows;
+}
+
+/** One tenant's due deliveries, by the time given (a sandbox's test clock). */
+async function claimTenantDeliveries(db: Kysely<Database>, tenantId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryRow[]> {
+  const result = await sql<WebhookDeliveryRow>`
+    UPDATE webhook_deliveries AS d
+    SET status = 'delivering', attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
+    FROM (
+      SELECT tenant_id, id FROM webhook_deliveries AS w
+      WHERE ${tenantBucket('w')} = ${bucketOf(tenantId)} AND tenant_id = ${tenantId} AND status IN ('pending', 'delivering') AND next_attempt_at <= ${now}
+      ORDER BY next_attempt_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ) AS claimed
     WHERE d.tenant_id = claimed.tenant_id AND d.id = claimed.id
     RETURNING d.*`.execute(db);
   return result.rows;

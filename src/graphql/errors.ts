@@ -15,7 +15,7 @@ interface FormattedError {
   message: string;
   locations?: ReadonlyArray<{ line: number; column: number }> | undefined;
   path?: ReadonlyArray<string | number> | undefined;
-  extensions: { code: ErrorCode | 'RATE_LIMITED'; field?: string };
+  extensions: { code: ErrorCode | 'RATE_LIMITED'; field?: string; problems?: ReadonlyArray<{ field: string; message: string }> };
 }
 
 function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | undefined): FormattedError {
@@ -24,7 +24,11 @@ function classify(error: GraphQLError, log: MercuriusContext['reply']['log'] | u
   const known = original instanceof ServiceError ? original : unavailableOrUndefined(original);
   if (known) {
     if (known.code === 'UNAVAILABLE') log?.warn(errorForLog(original), 'database unavailable');
-    return { ...base, message: known.message, extensions: { code: known.code, ...(known.field ? { field: known.field } : {}) } };
+    return {
+      ...base,
+      message: known.message,
+      extensions: { code: known.code, ...(known.field ? { field: known.field } : {}), ...(known.problems ? { problems: known.problems } : {}) },
+    };
   }
   const clientStatus = (original as { statusCode?: number } | undefined)?.statusCode;
   if (clientStatus === 429) return { ...base, message: original!.message, extensions: { code: 'RATE_LIMITED' } };

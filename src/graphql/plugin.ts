@@ -7,6 +7,7 @@ import type { GraphQLContext } from './context.js';
 import { formatGraphQLErrors } from './errors.js';
 import { fieldOf, graphQLDocumentProblem, inputShapeProblem } from '../domain/input-shape.js';
 import { badInput, ServiceError } from '../services/errors.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { costChecker, documentProblem, type GraphQLLimits, operationSummary, validationRules } from './limits.js';
 import { createLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
@@ -58,12 +59,13 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLOption
       // strips the suggestions other steps (variable coercion) still add.
       validateOptions: { hideSuggestions: options.production } as { maxErrors?: number },
     },
-    context: (request): Partial<GraphQLContext> => ({
-      caller: request.caller!,
-      services: options.services,
+    context: async (request): Promise<Partial<GraphQLContext>> => {
       // A refused request (no token) has no caller and never reaches a resolver.
-      loaders: request.caller ? createLoaders(options.services, request.caller) : (undefined as never),
-    }),
+      if (!request.caller) return { caller: undefined as never, services: options.services, loaders: undefined as never };
+      // The caller's tenant's view of the services: a sandbox's clock is its test clock.
+      const services = await servicesForCaller(options.services, request.caller);
+      return { caller: request.caller, services, loaders: createLoaders(services, request.caller) };
+    },
     errorFormatter: (execution, context) => {
       const formatted = formatGraphQLErrors(execution, context, { hideSuggestions: options.production });
       for (const error of formatted.response.errors ?? []) {

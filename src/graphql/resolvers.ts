@@ -45,6 +45,7 @@ import { debriefMutations } from './resolvers-debrief.js';
 import { inboundResolvers } from './resolvers-inbound.js';
 import { sendingDomainResolvers } from './resolvers-sending-domains.js';
 import { reviewLinkMutations } from './resolvers-review-links.js';
+import { sandboxResolvers } from './resolvers-sandboxes.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
 import { deliveryFaultMutations } from './resolvers-delivery-faults.js';
@@ -105,6 +106,7 @@ export const resolvers: Resolvers = {
     webhookDeliveries: async (_root, { first, after, filter }, { services, caller }) =>
       toConnection(await listWebhookDeliveries(services, caller, { first, after }, filter ?? {})),
     ...tokenQueries,
+    ...sandboxResolvers.Query,
   },
 
   Mutation: {
@@ -133,6 +135,7 @@ export const resolvers: Resolvers = {
     ...tokenMutations,
     ...debriefMutations,
     ...reviewLinkMutations,
+    ...sandboxResolvers.Mutation,
   },
 
   Candidate: {

@@ -6,6 +6,7 @@ import { SERVER_KID_PREFIX, type ServerKeyRing } from '../security/jwt-keys.js';
 import type { TenantAccess, TenantAccessCache } from '../security/tenant-access.js';
 import { type Caller, CANDIDATE_SCOPES } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
+import { isOperatorToken } from '../services/operator-access.js';
 import { MAX_CANDIDATE_TOKEN_SECONDS, MAX_SERVER_TOKEN_SECONDS, type TokenClaims } from '../services/tokens.js';
 
 declare module '@fastify/jwt' {
@@ -114,10 +115,13 @@ async function authPlugin(app: FastifyInstance, options: { keyRing: ServerKeyRin
     } else if (exp - iat > (candidate !== undefined ? MAX_CANDIDATE_TOKEN_SECONDS : MAX_SERVER_TOKEN_SECONDS)) {
       throw unauthenticated(`the token lives longer than ${candidate !== undefined ? '24 hours, the most for a candidate token' : '400 days'}`);
     }
-    const facts = verification.access ?? (await access.get(claims.tenant));
-    if (!facts) throw unauthenticated('the token names a tenant that does not exist');
-    if (facts.disabled) throw unauthenticated('the tenant is disabled');
-    if ((facts.revokedBefore !== null && iat * 1000 < facts.revokedBefore) || facts.revokedJtis.has(jti)) {
+    // An operator token (the admin scope, signed by this service) names no real tenant: it may
+    // only manage tenants, so there are no tenant facts to check.
+    const operator = !verification.partnerSigned && candidate === undefined && isOperatorToken(claims);
+    const facts = operator ? undefined : (verification.access ?? (await access.get(claims.tenant)));
+    if (!facts && !operator) throw unauthenticated('the token names a tenant that does not exist');
+    if (facts?.disabled) throw unauthenticated('the tenant is disabled');
+    if (facts && ((facts.revokedBefore !== null && iat * 1000 < facts.revokedBefore) || facts.revokedJtis.has(jti))) {
       throw unauthenticated('the token has been revoked');
     }
     let scopes = new Set((typeof claims.scope === 'string' ? claims.scope : '').split(/\s+/).filter(Boolean));

@@ -2,15 +2,24 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { type ErrorCode, HTTP_STATUS_BY_CODE, ServiceError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableOrUndefined } from '../services/errors.js';
 import { errorForLog } from '../logger.js';
 
-/** The REST error body: the same codes as GraphQL's extensions.code, and the field at fault. */
+/** The REST error body: the same codes as GraphQL's extensions.code, the field at fault, and every problem found. */
 export interface ErrorBody {
   error: ErrorCode | 'RATE_LIMITED';
   message: string;
   field?: string;
+  problems?: Array<{ field: string; message: string }>;
 }
 
+// A REST body is the input itself: GraphQL's argument name `input.` is no part of its fields.
+const withoutInput = (text: string) => text.replace(/^input\./, '');
+
 export function errorBody(error: ServiceError): ErrorBody {
-  return { error: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
+  return {
+    error: error.code,
+    message: withoutInput(error.message),
+    ...(error.field ? { field: withoutInput(error.field) } : {}),
+    ...(error.problems ? { problems: error.problems.map((problem) => ({ field: withoutInput(problem.field), message: withoutInput(problem.message) })) } : {}),
+  };
 }
 
 export function installRestErrorHandler(app: FastifyInstance): void {

@@ -12,7 +12,12 @@ export const errorSchema = {
   properties: {
     error: { type: 'string', enum: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'INTERNAL', 'UNAVAILABLE'] },
     message: { type: 'string' },
-    field: { type: 'string', description: 'The offending field, dotted (e.g. input.interviewers.0.email)' },
+    field: { type: 'string', description: 'The offending field, dotted (e.g. interviewers.0.email)' },
+    problems: {
+      type: 'array',
+      description: 'Every problem found in the input, each naming its field (the first is field and message)',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
 } as const;
 
@@ -137,3 +142,14 @@ export const updateInterviewInputSchema = {
     channel: nullable(channel),
   },
 } as const;
+/** Each status with the error body, described (OpenAPI shows "Default Response" otherwise). */
+export const errorResponses = {
+  400: { ...errorSchema, description: 'BAD_USER_INPUT: the input is invalid; every problem is listed, each naming its field' },
+  401: { ...errorSchema, description: 'UNAUTHENTICATED: no token, or a bad one' },
+  403: { ...errorSchema, description: 'FORBIDDEN: the token lacks the scope this needs' },
+  404: { ...errorSchema, description: 'NOT_FOUND: no such id in this tenant' },
+  409: { ...errorSchema, description: 'CONFLICT: the state does not allow it now' },
+} as const;
+
+export const describedInterviewSchema = { ...interviewSchema, description: 'The interview, with the id of its follow-up plan' };
+export const describedBulkResultSchema = { ...bulkResultSchema, description: 'One result per item, in order: each stored or refused on its own' };

@@ -4,7 +4,8 @@ import { updateInterview } from '../services/debrief.js';
 import { getCompaniesByIds, getInterviewersByInterviewIds } from '../services/interviews.js';
 import { getPlansByInterviewIds } from '../services/follow-up-plans.js';
 import { interviewJson } from './v1-interviews.js';
-import { errorSchema, interviewSchema, updateInterviewInputSchema } from './openapi-schemas.js';
+import { describedInterviewSchema, errorResponses, updateInterviewInputSchema } from './openapi-schemas.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 
 // PATCH /v1/interviews/{id}: the debrief over REST, with updateInterview's effects.
 export async function v1DebriefRoutes(app: FastifyInstance, options: { services: ServiceContext }): Promise<void> {
@@ -25,17 +26,19 @@ export async function v1DebriefRoutes(app: FastifyInstance, options: { services:
         security: [{ bearerAuth: [] }],
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         body: updateInterviewInputSchema,
-        response: { 200: interviewSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema },
+        response: { 200: describedInterviewSchema, ...errorResponses },
       },
     },
     async (request) => {
       const caller = request.caller!;
       const { id } = request.params as { id: string };
-      const interview = await updateInterview(options.services, caller, id, request.body);
+      // The caller's tenant's view of the services: a sandbox re-times its steps by its test clock.
+      const services = await servicesForCaller(options.services, caller);
+      const interview = await updateInterview(services, caller, id, request.body);
       const [[company], [interviewers], [plan]] = await Promise.all([
-        getCompaniesByIds(options.services, caller, [interview.companyId]),
-        getInterviewersByInterviewIds(options.services, caller, [interview.id]),
-        getPlansByInterviewIds(options.services, caller, [interview.id]),
+        getCompaniesByIds(services, caller, [interview.companyId]),
+        getInterviewersByInterviewIds(services, caller, [interview.id]),
+        getPlansByInterviewIds(services, caller, [interview.id]),
       ]);
       return interviewJson({ interview, company: company!, interviewers: interviewers ?? [], followUpPlanId: plan?.id ?? null });
     },

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../services/context.js';
 import { recordOutcome, recordReply } from '../services/follow-up-events.js';
-import { errorSchema } from './openapi-schemas.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
+import { errorResponses } from './openapi-schemas.js';
 
 // Inbound events for systems that do not speak GraphQL: the same services as recordReply and
 // recordOutcome, the same validation and messages.
@@ -61,7 +62,7 @@ const outcomeOutput = {
   },
 } as const;
 
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+const errors = errorResponses;
 
 export async function v1EventRoutes(app: FastifyInstance, options: { services: ServiceContext }): Promise<void> {
   app.addHook('onRequest', async (request) => {
@@ -78,11 +79,11 @@ export async function v1EventRoutes(app: FastifyInstance, options: { services: S
         tags: ['events'],
         security: [{ bearerAuth: [] }],
         body: replyInput,
-        response: { 201: replyOutput, ...errors },
+        response: { 201: { ...replyOutput, description: 'The reply, and the steps it stopped' }, ...errors },
       },
     },
     async (request, reply) => {
-      const recorded = await recordReply(options.services, request.caller!, request.body);
+      const recorded = await recordReply(await servicesForCaller(options.services, request.caller!), request.caller!, request.body);
       return reply.code(201).send({ ...recorded, receivedAt: recorded.receivedAt.toISOString() });
     },
   );
@@ -97,11 +98,11 @@ export async function v1EventRoutes(app: FastifyInstance, options: { services: S
         tags: ['events'],
         security: [{ bearerAuth: [] }],
         body: outcomeInput,
-        response: { 200: outcomeOutput, ...errors },
+        response: { 200: { ...outcomeOutput, description: 'The interview with its outcome' }, ...errors },
       },
     },
     async (request) => {
-      const interview = await recordOutcome(options.services, request.caller!, request.body);
+      const interview = await recordOutcome(await servicesForCaller(options.services, request.caller!), request.caller!, request.body);
       return {
         interviewId: interview.id,
         outcome: interview.outcome?.toUpperCase() ?? null,

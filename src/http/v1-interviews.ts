@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { requireScope, type ServiceContext } from '../services/context.js';
 import { HTTP_STATUS_BY_CODE, ServiceError, unavailableOrUndefined } from '../services/errors.js';
 import { type ScheduledInterview, scheduleInterview } from '../services/interviews.js';
+import { servicesForCaller } from '../services/tenant-clock.js';
 import { errorBody } from './errors.js';
-import { bulkResultSchema, errorSchema, interviewSchema, scheduleInterviewInputSchema } from './openapi-schemas.js';
+import { describedBulkResultSchema, describedInterviewSchema, errorResponses, scheduleInterviewInputSchema } from './openapi-schemas.js';
 
 export const MAX_BULK_ITEMS = 100;
 
@@ -54,15 +55,16 @@ export async function v1InterviewRoutes(app: FastifyInstance, options: { service
         tags: ['interviews'],
         security: [{ bearerAuth: [] }],
         body: { oneOf: [scheduleInterviewInputSchema, { type: 'array', maxItems: MAX_BULK_ITEMS, items: scheduleInterviewInputSchema }] },
-        response: { 201: interviewSchema, 207: bulkResultSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+        response: { 201: describedInterviewSchema, 207: describedBulkResultSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
       const caller = request.caller!;
       requireScope(caller, 'followups:write');
+      const services = await servicesForCaller(options.services, caller);
       const body = request.body;
       if (!Array.isArray(body)) {
-        const scheduled = await scheduleInterview(options.services, caller, body);
+        const scheduled = await scheduleInterview(services, caller, body);
         return reply.code(201).send(interviewJson(scheduled));
       }
       if (body.length === 0 || body.length > MAX_BULK_ITEMS) {
@@ -71,7 +73,7 @@ export async function v1InterviewRoutes(app: FastifyInstance, options: { service
       const results = [];
       for (const [index, item] of body.entries()) {
         try {
-          results.push({ index, status: 201, interview: interviewJson(await scheduleInterview(options.services, caller, item)) });
+          results.push({ index, status: 201, interview: interviewJson(await scheduleInterview(services, caller, item)) });
         } catch (error) {
           // Items already stored stay stored; an outage midway is reported per item, so the
           // partner retries exactly the ones that answer 503.

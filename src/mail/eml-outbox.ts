@@ -31,10 +31,10 @@ export function outboxFileName(messageId: string): string {
 
 /**
  * Writes `content` to `<directory>/<fileName>` atomically: a temp file in the same directory
- * (so the rename stays on one filesystem), flushed to disk, then renamed over the target. A
+ * (so the rename stays on one filesystem), flushed to disk (unless `sync` is false), then renamed over the target. A
  * reader never sees half a message, and a crash leaves at most a stray dot-file.
  */
-export async function writeFileAtomically(directory: string, fileName: string, content: Buffer): Promise<void> {
+export async function writeFileAtomically(directory: string, fileName: string, content: Buffer, options: { sync?: boolean } = {}): Promise<void> {
   await mkdir(directory, { recursive: true });
   const target = path.join(directory, fileName);
   const temp = path.join(directory, `.${fileName}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -42,7 +42,7 @@ export async function writeFileAtomically(directory: string, fileName: string, c
     const handle = await open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(content);
-      await handle.sync();
+      if (options.sync ?? true) await handle.sync();
     } finally {
       await handle.close();
     }

@@ -79,6 +79,11 @@ export interface MailerOptions {
   sendTimeoutMs?: number;
   /** How long close() waits for sends under way before cutting their connections. Default 10 s. */
   closeGraceMs?: number;
+  /**
+   * The .eml outbox flushes each file to disk before it counts as sent (default true). Copies
+   * whose record is elsewhere (a sandbox's kept mail, recorded in the database) skip the flush.
+   */
+  durable?: boolean;
 }
 
 /** Thrown by verify(): carries the same classification as a failed send, without personal data in the message. */
@@ -379,7 +384,7 @@ function createEmlMailer(options: MailerOptions): Mailer {
     try {
       // The file appears whole or not at all: the write is the handover.
       await sendOptions.handover?.();
-      await writeFileAtomically(outboxDir, file, message);
+      await writeFileAtomically(outboxDir, file, message, { sync: options.durable ?? true });
     } catch (error) {
       return failed(classifyOutboxError(error));
     }

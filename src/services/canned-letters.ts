@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { deleteMessageSentences, findRecentSentences, insertMessageSentences, type NewMessageSentence } from '../db/message-sentences.js';
+import { deleteMessageSentences, findRecentSentences, findTenantSentencesSince, insertMessageSentences, type NewMessageSentence } from '../db/message-sentences.js';
 import type { Database } from '../db/schema.js';
 import { addToIndex, letterHashes, type LetterIdentity, type SentLetter, type SentLetterIndex } from '../domain/sentence-overlap.js';
 import type { PlanContext } from './plan-context.js';
@@ -43,6 +43,41 @@ export async function attachCannedLetters(db: Kysely<Database>, tenantId: string
   const canned: CannedLetters = { index, pending: [] };
   for (const context of list) context.canned = canned;
   return canned;
+}
+
+/**
+ * For one tenant's batches in a row (an advance of a sandbox's test clock): the tenant's recent
+ * letters are read once, and the index grows with the letters the batches write (recordLetter),
+ * instead of a read per batch. Holding more companies and people than a batch writes to changes
+ * nothing (L12 compares only with the same company or address). It is read again once the
+ * oldest letter it holds (or may hold) has left the window, so no letter older than it ever counts.
+ */
+export function sharedCannedLetters(): typeof attachCannedLetters {
+  let shared: { canned: CannedLetters; oldest: number } | undefined;
+  return async (db, tenantId, contexts, now) => {
+    const since = new Date(now.getTime() - CANNED_WINDOW_DAYS * DAY_MS);
+    if (!shared || shared.oldest < since.getTime()) {
+      const rows = await findTenantSentencesSince(db, tenantId, since);
+      // Letters the batches add later are written at `now` or after: the oldest is the older of the two.
+      shared = { canned: { index: indexOf(rows), pending: [] }, oldest: Math.min(rows[0]?.created_at.getTime() ?? Infinity, now.getTime()) };
+    }
+    for (const context of contexts) context.canned = shared.canned;
+    return shared.canned;
+  };
+}
+
+function indexOf(rows: Awaited<ReturnType<typeof findRecentSentences>>): SentLetterIndex {
+  const index: SentLetterIndex = new Map();
+  const letters = new Map<string, SentLetter>();
+  for (const row of rows) {
+    let letter = letters.get(row.message_id);
+    if (!letter) {
+      letter = { messageId: row.message_id, candidateId: row.candidate_id, companyId: row.company_id, address: row.recipient_address, sentenceCount: row.sentence_count };
+      letters.set(row.message_id, letter);
+    }
+    addToIndex(index, [row.hash], letter);
+  }
+  return index;
 }
 
 /** Records a letter about to leave: later letters of other candidates are compared with it. */

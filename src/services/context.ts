@@ -17,9 +17,14 @@ export interface ServiceContext {
   security?: { keyRing: ServerKeyRing; access: TenantAccessCache };
   /** PUBLIC_URL: where the candidate's page lives, the base of review links. */
   publicUrl?: string;
+  /** Where sandbox tenants' mail is kept as `.eml` copies (`<dir>/<tenant slug>/`); absent: no copies. */
+  sandboxOutboxDir?: string;
+  /** MAIL_DOMAIN: new tenants' default sending addresses are `<slug>@<mailDomain>`. */
+  mailDomain?: string;
 }
 
-export type Scope = 'followups:read' | 'followups:write' | 'policy:admin' | 'tokens:issue';
+/** `admin` is the operator's (tenants over HTTP), never in ALL_SCOPES: no tenant token carries it. */
+export type Scope = 'followups:read' | 'followups:write' | 'policy:admin' | 'tokens:issue' | 'admin';
 export const ALL_SCOPES: readonly Scope[] = ['followups:read', 'followups:write', 'policy:admin', 'tokens:issue'];
 /** All a candidate token may carry: reading and acting on the candidate's own follow-ups. */
 export const CANDIDATE_SCOPES: readonly Scope[] = ['followups:read', 'followups:write'];

@@ -11,6 +11,8 @@ export class ServiceError extends Error {
     message: string,
     /** For BAD_USER_INPUT: the dotted path of the offending field, e.g. `interviewers.1.email`. */
     readonly field?: string,
+    /** For BAD_USER_INPUT from validation: every problem found, the first of which is `field` and `message`. */
+    readonly problems?: ReadonlyArray<{ field: string; message: string }>,
   ) {
     super(message);
     this.name = 'ServiceError';

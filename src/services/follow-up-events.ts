@@ -309,7 +309,8 @@ export async function resumeFollowUpPlan(ctx: ServiceContext, caller: Caller, id
     await setStepStatusForPlan(trx, caller.tenantId, plan.id, 'paused', 'scheduled', now);
     await updatePlanStatus(trx, caller.tenantId, plan.id, 'active', null, now);
     await insertAuditEvents(trx, caller.tenantId, [{ actor: caller.sub, action: 'plan.resumed', entityType: 'follow_up_plan', entityId: plan.id, data: {} }]);
-    await replanInterview(trx, caller.tenantId, caller.sub, (await loadInterviewFacts(trx, caller.tenantId, plan.interview_id))!, now, 'plan_resumed');
+    // Only the waiting steps are timed afresh: a skipped or cancelled step keeps its reason.
+    await replanInterview(trx, caller.tenantId, caller.sub, (await loadInterviewFacts(trx, caller.tenantId, plan.interview_id))!, now, 'plan_resumed', ['scheduled']);
     return toPlanView((await findPlanForUpdate(trx, caller.tenantId, plan.id))!);
   });
 }

@@ -198,8 +198,24 @@ async function syncSteps(
   planned: PlannedStep[],
   actor: string,
   now: Date,
-): Promise<{ audit: NewAuditEvent[]; changed: number }> {
+  replannable: readonly StepStatus[] = REPLANNABLE_STATUSES,
+): Promise<{ audit: NewAuditEvent[]; changed: number; events: WebhookEvent[] }> {
   const audit: NewAuditEvent[] = [];
+  // A step the plan skips from the start (or on replanning) is told as any skipped step is.
+  const events: WebhookEvent[] = [];
+  const skipped = (id: string, step: PlannedStep): WebhookEvent => ({
+    type: 'followup.skipped',
+    data: {
+      stepId: id,
+      planId: plan.id,
+      interviewId: plan.interview_id,
+      kind: step.kind,
+      channel: step.channel,
+      recipient: { name: step.recipient.name, email: step.recipient.email, phone: step.recipient.phone },
+      reason: step.reason,
+      decisions: step.rules,
+    },
+  });
   const byKey = new Map(existing.map((step) => [step.key, step]));
   const plannedKeys = new Set(planned.map((step) => step.key));
   const inserts = [];
@@ -211,12 +227,14 @@ async function syncSteps(
       const id = newId();
       inserts.push({ tenant_id: tenantId, id, plan_id: plan.id, ...stepColumns(step), created_at: now, updated_at: now });
       audit.push(stepAudit(actor, 'step.planned', id, step));
+      if (step.status === 'skipped') events.push(skipped(id, step));
       continue;
     }
-    if (!REPLANNABLE_STATUSES.includes(stored.status as StepStatus)) continue;
+    if (!replannable.includes(stored.status as StepStatus)) continue;
     const moved = stored.due_at.getTime() !== step.dueAt.getTime() || stored.status !== step.status || stored.channel !== step.channel;
     await updateStep(trx, tenantId, stored.id, stepColumns(step) as StepChanges, now);
     if (moved) {
+      if (step.status === 'skipped' && stored.status !== 'skipped') events.push(skipped(stored.id, step));
       changed += 1;
       audit.push(stepAudit(actor, 'step.replanned', stored.id, step, { from: { status: stored.status, dueAt: stored.due_at.toISOString() } }));
     }
@@ -229,7 +247,7 @@ async function syncSteps(
     audit.push({ actor, action: 'step.cancelled', entityType: 'follow_up_step', entityId: stored.id, data: { from: stored.status, reason: 'no_longer_planned' } });
   }
   await insertSteps(trx, inserts);
-  return { audit, changed: changed + inserts.length };
+  return { audit, changed: changed + inserts.length, events };
 }
 
 /**
@@ -253,7 +271,8 @@ export async function settlePlans(
   const reopened = await movePlansByPendingSteps(trx, tenantId, idsIn('completed'), { from: 'completed', to: 'active', withPending: true, pending }, now);
   for (const plan of completed) {
     audit.push({ actor, action: 'plan.completed', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'active', to: 'completed' } });
-    events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id } });
+    // Completed: nothing is left waiting (each step went, or was skipped or cancelled with its reason).
+    events.push({ type: 'plan.completed', data: { planId: plan.id, interviewId: plan.interview_id, reason: 'all_steps_settled' } });
   }
   for (const plan of reopened) {
     audit.push({ actor, action: 'plan.reopened', entityType: 'follow_up_plan', entityId: plan.id, data: { from: 'completed', to: 'active' } });
@@ -272,11 +291,11 @@ export async function createPlanForInterview(
 ): Promise<FollowUpPlanRow> {
   const plan = await insertPlan(trx, { tenant_id: tenantId, id: newId(), interview_id: facts.id, created_at: now, updated_at: now });
   const planned = buildPlan(await planInput(trx, tenantId, [], facts, policy, 'active'), now);
-  const { audit } = await syncSteps(trx, tenantId, plan, [], planned, actor, now);
+  const { audit, events } = await syncSteps(trx, tenantId, plan, [], planned, actor, now);
   audit.unshift({ actor, action: 'plan.created', entityType: 'follow_up_plan', entityId: plan.id, data: { interviewId: facts.id, steps: planned.length } });
   const settled = await settlePlans(trx, tenantId, [plan], actor, now);
   await insertAuditEvents(trx, tenantId, [...audit, ...settled.audit]);
-  await enqueueWebhookEvents(trx, tenantId, settled.events, now);
+  await enqueueWebhookEvents(trx, tenantId, [...events, ...settled.events], now);
   return plan;
 }
 
@@ -288,17 +307,19 @@ export async function replanInterview(
   facts: InterviewFacts,
   now: Date,
   cause: string,
+  /** Which stored steps may be timed afresh: waiting and skipped ones (S4), or only waiting ones (a resumed plan). */
+  replannable: readonly StepStatus[] = REPLANNABLE_STATUSES,
 ): Promise<void> {
   const plan = await findPlanByInterviewForUpdate(trx, tenantId, facts.id);
   if (!plan || plan.status === 'cancelled') return;
   const policy = (await loadPolicy(trx, tenantId)).document;
   const existing = await findStepsByPlanIds(trx, tenantId, [plan.id]);
   const planned = buildPlan(await planInput(trx, tenantId, existing, facts, policy, plan.status as PlanStatus), now);
-  const { audit, changed } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now);
+  const { audit, changed, events } = await syncSteps(trx, tenantId, plan, existing, planned, actor, now, replannable);
   audit.unshift({ actor, action: 'plan.recomputed', entityType: 'follow_up_plan', entityId: plan.id, data: { cause, stepsChanged: changed } });
   const settled = await settlePlans(trx, tenantId, [plan], actor, now);
   await insertAuditEvents(trx, tenantId, [...audit, ...settled.audit]);
-  await enqueueWebhookEvents(trx, tenantId, settled.events, now);
+  await enqueueWebhookEvents(trx, tenantId, [...events, ...settled.events], now);
 }
 
 /** Cancels a plan and every step still pending (S4 cancelled interview, S3 withdrawal, by hand), and tells the partner. */

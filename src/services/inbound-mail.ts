@@ -28,6 +28,7 @@ import { ALL_SCOPES, type Caller } from './context.js';
 import { recordReplyIn, type ReplyView } from './follow-up-events.js';
 import { PENDING_STATUSES, settlePlans, type StepStatus } from './follow-up-plans.js';
 import { loadPlanContext } from './plan-context.js';
+import { clockForTenant } from './tenant-clock.js';
 import { enqueueWebhookEvents, followupFailedEvent, type WebhookEvent } from './webhook-events.js';
 import { signalWorkDue } from '../db/work-signals.js';
 
@@ -138,7 +139,9 @@ export async function processInboundMessage(deps: InboundDependencies, id: strin
         await updateInboundMessage(trx, id, { ...basics, status: 'unmatched', detail: classification.evidence });
         return 'unmatched';
       }
-      const reply = await applyInbound(trx, deps, locked, mail, classification, match, now);
+      // Everything the reply changes happens at its tenant's time: a sandbox's test clock.
+      const tenantNow = (await clockForTenant(trx, match.tenantId, deps.clock))();
+      const reply = await applyInbound(trx, deps, locked, mail, classification, match, tenantNow);
       await updateInboundMessage(trx, id, {
         ...basics,
         status: 'applied',
@@ -244,6 +247,7 @@ async function applyInbound(
       type: 'reply.auto',
       data: {
         replyId: reply.id,
+        kind: 'auto_reply',
         interviewId: match.interviewId,
         from: fromEmail,
         outOfOffice: classification.outOfOffice,
@@ -271,6 +275,7 @@ async function applyInbound(
     type: 'reply.received',
     data: {
       replyId: reply.id,
+      kind: 'human',
       interviewId: match.interviewId,
       from: fromEmail,
       fromName: mail.fromName,

@@ -14,7 +14,7 @@ import {
   timeZoneProblem,
 } from '../domain/validation.js';
 import { isHonorific } from '../domain/message-text.js';
-import { badInput } from './errors.js';
+import { ServiceError } from './errors.js';
 
 // Input schemas shared by GraphQL and REST: one set of rules, one set of messages. GraphQL's
 // scalars have already turned date-times into Date objects; REST hands us strings.
@@ -169,18 +169,22 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   return `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
 }
 
-/** Parses with a schema, turning the first problem into BAD_USER_INPUT that names the field. */
+/**
+ * Parses with a schema. Every problem becomes one entry of BAD_USER_INPUT's `problems`, naming its
+ * field; the first is the error's own field and message.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.output<S> {
   const result = schema.safeParse(value, { error: describeIssue });
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const parts: PropertyKey[] = [...(prefix ? [prefix] : []), ...issue.path];
-  if (issue.code === 'unrecognized_keys') {
-    const field = [...parts, issue.keys[0]!].map(String).join('.');
-    throw badInput(field, 'is not a known field');
-  }
-  const field = parts.map(String).join('.') || 'input';
-  throw badInput(field, issue.message);
+  const problems = result.error.issues.flatMap((issue) => {
+    const parts: PropertyKey[] = [...(prefix ? [prefix] : []), ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...parts, key].map(String).join('.'), message: 'is not a known field' }));
+    }
+    return [{ field: parts.map(String).join('.') || 'input', message: issue.message }];
+  });
+  const first = problems[0]!;
+  throw new ServiceError('BAD_USER_INPUT', `${first.field} ${first.message}`, first.field, problems.map(({ field, message }) => ({ field, message: `${field} ${message}` })));
 }
 
 export const recordReplySchema = z.strictObject({

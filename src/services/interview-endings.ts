@@ -18,27 +18,47 @@ export async function announceEndedInterviews(db: Kysely<Database>, now: Date, b
     if (signal?.aborted) return announced;
     const claimed = await db.transaction().execute(async (trx) => {
       const rows = await claimEndedInterviews(trx, now, batchSize);
-      const byTenant = new Map<string, WebhookEvent[]>();
-      for (const row of rows) {
-        if (row.status === 'cancelled') continue;
-        const events = byTenant.get(row.tenant_id) ?? [];
-        events.push({
-          type: 'interview.ended',
-          data: { interviewId: row.id, candidateId: row.candidate_id, endedAt: new Date(row.ends_at).toISOString() },
-        });
-        byTenant.set(row.tenant_id, events);
-      }
-      for (const [tenantId, events] of byTenant) {
-        await enqueueWebhookEvents(trx, tenantId, events, now);
-        await insertAuditEvents(
-          trx,
-          tenantId,
-          events.map((event) => ({ actor: WORKER_ACTOR, action: 'interview.ended', entityType: 'interview', entityId: String(event.data.interviewId) })),
-        );
-        announced += events.length;
-      }
+      announced += await announceClaimed(trx, rows, now);
       return rows.length;
     });
     if (claimed < batchSize) return announced;
   }
+}
+
+/**
+ * The same for one sandbox, in the caller's transaction (an advance of its test clock, up to
+ * `now`). Returns how many interviews it marked, cancelled ones included.
+ */
+export async function announceEndedSandboxInterviews(trx: Kysely<Database>, tenantId: string, now: Date, batchSize: number): Promise<number> {
+  let marked = 0;
+  for (;;) {
+    const rows = await claimEndedInterviews(trx, now, batchSize, tenantId);
+    await announceClaimed(trx, rows, now);
+    marked += rows.length;
+    if (rows.length < batchSize) return marked;
+  }
+}
+
+async function announceClaimed(trx: Kysely<Database>, rows: Awaited<ReturnType<typeof claimEndedInterviews>>, now: Date): Promise<number> {
+  let announced = 0;
+  const byTenant = new Map<string, WebhookEvent[]>();
+  for (const row of rows) {
+    if (row.status === 'cancelled') continue;
+    const events = byTenant.get(row.tenant_id) ?? [];
+    events.push({
+      type: 'interview.ended',
+      data: { interviewId: row.id, candidateId: row.candidate_id, endedAt: new Date(row.ends_at).toISOString() },
+    });
+    byTenant.set(row.tenant_id, events);
+  }
+  for (const [tenantId, events] of byTenant) {
+    await enqueueWebhookEvents(trx, tenantId, events, now);
+    await insertAuditEvents(
+      trx,
+      tenantId,
+      events.map((event) => ({ actor: WORKER_ACTOR, action: 'interview.ended', entityType: 'interview', entityId: String(event.data.interviewId) })),
+    );
+    announced += events.length;
+  }
+  return announced;
 }

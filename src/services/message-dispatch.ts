@@ -617,7 +617,31 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
     }
   }
   const counted: Array<Counted | null> = group.map(() => null);
-  await db.transaction().execute(async (trx) => {
+  await db.transaction().execute((trx) => writeSettlements(trx, group, settlements, counted, now));
+  return counted;
+}
+
+/**
+ * Sandbox mail is kept, not sent: claimed messages are recorded as sent, each at `sentAt(message)`
+ * (default `now`), in the caller's transaction.
+ */
+export async function recordKeptMessages(trx: Kysely<Database>, messages: MessageRow[], now: Date, sentAt: (message: MessageRow) => Date = () => now): Promise<number> {
+  for (const message of messages) message.accepted_at = sentAt(message);
+  const group = messages.map((message) => ({ message, outcome: { status: 'sent', response: 'kept (sandbox)' } as SendOutcome }));
+  const settlements = group.map(({ message, outcome }) => settlementOf(message, outcome, now, Math.random, now));
+  const counted: Array<Counted | null> = group.map(() => null);
+  await writeSettlements(trx, group, settlements, counted, now);
+  return counted.filter((value) => value === 'sent').length;
+}
+
+async function writeSettlements(
+  trx: Kysely<Database>,
+  group: Array<Pick<PendingOutcome, 'message' | 'outcome'>>,
+  settlements: Settlement[],
+  counted: Array<Counted | null>,
+  now: Date,
+): Promise<void> {
+  {
     const byTenant = new Map<string, number[]>();
     group.forEach(({ message }, index) => byTenant.set(message.tenant_id, [...(byTenant.get(message.tenant_id) ?? []), index]));
     for (const [tenantId, indexes] of byTenant) {
@@ -680,6 +704,5 @@ async function writeOutcomes(db: Kysely<Database>, group: PendingOutcome[], opti
       await insertAuditEvents(trx, tenantId, audit);
       await enqueueWebhookEvents(trx, tenantId, events, now, endpoints);
     }
-  });
-  return counted;
+  }
 }

@@ -44,15 +44,32 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   return groups;
 }
 
+export interface TenantFacts {
+  tenant: TenantRow;
+  policy: PolicyDocument;
+}
+
+/** The tenant and its current policy, as every plan context of the tenant carries them. */
+export async function loadTenantFacts(db: Kysely<Database>, tenantId: string): Promise<TenantFacts | undefined> {
+  const [tenant, policy] = await Promise.all([findTenantById(db, tenantId), loadPolicy(db, tenantId)]);
+  return tenant ? { tenant, policy: policy.document } : undefined;
+}
+
 /** The contexts of several plans of one tenant (missing plans are simply absent from the map). */
-export async function loadPlanContexts(db: Kysely<Database>, tenantId: string, planIds: readonly string[]): Promise<Map<string, PlanContext>> {
+export async function loadPlanContexts(
+  db: Kysely<Database>,
+  tenantId: string,
+  planIds: readonly string[],
+  /** The tenant and its policy when the caller already holds them (an advance reads them once, not per batch). */
+  known?: TenantFacts,
+): Promise<Map<string, PlanContext>> {
   const contexts = new Map<string, PlanContext>();
   const plans = await findPlansByIds(db, tenantId, [...new Set(planIds)]);
   if (plans.length === 0) return contexts;
   const interviewIds = plans.map((plan) => plan.interview_id);
   const [tenant, policy, interviews, interviewers, steps, messages, replies] = await Promise.all([
-    findTenantById(db, tenantId),
-    loadPolicy(db, tenantId),
+    known ? known.tenant : findTenantById(db, tenantId),
+    known ? { document: known.policy } : loadPolicy(db, tenantId),
     findInterviewsByIds(db, tenantId, interviewIds),
     findInterviewersByInterviewIds(db, tenantId, interviewIds),
     findStepsByPlanIds(db, tenantId, plans.map((plan) => plan.id)),

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { insertAuditEvents } from '../db/audit-events.js';
 import { findCandidatesByIds } from '../db/candidates.js';
 import { isId, newId } from '../db/ids.js';
+import { clockForTenant } from './tenant-clock.js';
 import { findReviewLinkBySecretHash, insertReviewLink, revokeReviewLinkRow } from '../db/review-links.js';
 import { type Caller, CANDIDATE_SCOPES, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, notFound, ServiceError } from './errors.js';
@@ -101,7 +102,9 @@ export async function exchangeReviewLink(ctx: ServiceContext, secret: string): P
   const link = await findReviewLinkBySecretHash(ctx.db, hashOf(secret));
   if (!link) return { ok: false, reason: 'unknown' };
   if (link.revoked_at) return { ok: false, reason: 'revoked' };
-  const remainingMs = link.expires_at.getTime() - ctx.clock().getTime();
+  // A sandbox's link expires by its test clock, as it was made by it.
+  const clock = await clockForTenant(ctx.db, link.tenant_id, ctx.clock);
+  const remainingMs = link.expires_at.getTime() - clock().getTime();
   if (remainingMs <= 0) return { ok: false, reason: 'expired' };
   const [candidate] = await findCandidatesByIds(ctx.db, link.tenant_id, [link.candidate_id], ['id', 'erased_at']);
   if (!candidate || candidate.erased_at) return { ok: false, reason: 'revoked' };

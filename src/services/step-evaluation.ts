@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { insertAuditEvents, type NewAuditEvent } from '../db/audit-events.js';
-import { claimDueSteps, type StepState, updateStepStates } from '../db/follow-up-plans.js';
+import { claimDueSteps, lockPlans, type StepState, updateStepStates } from '../db/follow-up-plans.js';
 import { insertMessages, type MessageChanges, updateMessage } from '../db/messages.js';
 import type { Database, FollowUpStepRow, MessageRow, NewMessage } from '../db/schema.js';
 import { findActiveEndpoints } from '../db/webhooks.js';
@@ -11,7 +11,7 @@ import type { Channel, Decision, RuleResult } from '../domain/types.js';
 import { cancelPlanSteps, settlePlans } from './follow-up-plans.js';
 import { attachCannedLetters, flushCannedLetters } from './canned-letters.js';
 import { composeStepMessage } from './message-composer.js';
-import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf } from './plan-context.js';
+import { evaluationFactsFor, loadPlanContexts, type PlanContext, stepFactsOf, type TenantFacts } from './plan-context.js';
 import { enqueueWebhookEvents, type WebhookEvent } from './webhook-events.js';
 
 // What happens when a step falls due: ask the policy engine, then write the outcome (the step's
@@ -269,42 +269,73 @@ export async function evaluateDueSteps(
   db: Kysely<Database>,
   options: { now: Date; batchSize: number; spell: SpellChecker; onStepError?: (stepId: string, error: unknown) => void },
 ): Promise<EvaluationBatchResult> {
-  const { now, spell } = options;
-  const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
-  const counts = await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     // The plans come locked with their steps: no other worker or API call changes them meanwhile.
-    const { plans, steps } = await claimDueSteps(trx, now, options.batchSize);
-    let evaluated = 0;
-    for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
-      const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
-      const contexts = await loadPlanContexts(trx, tenantId, planIds);
-      // L12: one read of the recent letters to these companies and people, for the whole batch.
-      const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
-        ? await attachCannedLetters(trx, tenantId, contexts.values(), now)
-        : undefined;
-      const effectsByPlan = new Map<string, StepEffects[]>();
-      for (const step of claimedSteps) {
-        const context = contexts.get(step.plan_id);
-        if (!context) continue;
-        evaluated += 1;
-        let decision: Decision;
-        try {
-          decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), now);
-        } catch (error) {
-          // A bug in the engine must not wedge the queue: the step is skipped, visibly, and the
-          // batch goes on.
-          options.onStepError?.(step.id, error);
-          decision = { type: 'skip', reason: 'evaluation_error', rules: [] };
-        }
-        decisions[decision.type] += 1;
-        const effects = decideEffects(context, step, decision, spell, now, WORKER_ACTOR);
-        applyToContext(context, effects);
-        effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
-      }
-      await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
-      await flushCannedLetters(trx, canned);
-    }
-    return { plans, claimed: steps.length, evaluated };
+    const { plans, steps } = await claimDueSteps(trx, options.now, options.batchSize);
+    return { ...(await evaluateClaimedSteps(trx, steps, { ...options, plans: 'locked' })), plans };
   });
-  return { ...counts, decisions };
+}
+
+/** What one tenant's batches share: its tenant row and policy, and the L12 letters read once. */
+export interface SharedBatchFacts {
+  tenantId: string;
+  facts: TenantFacts;
+  canned?: typeof attachCannedLetters;
+}
+
+/**
+ * Evaluates claimed steps at `now` and writes every outcome in the caller's transaction. Their
+ * plans are locked here (`plans: 'wait'`: a plan another transaction holds is waited for, as a
+ * sandbox's advance must not leave anything due behind) unless the claim locked them already.
+ */
+export async function evaluateClaimedSteps(
+  trx: Kysely<Database>,
+  steps: FollowUpStepRow[],
+  options: {
+    now: Date;
+    spell: SpellChecker;
+    plans: 'locked' | 'wait';
+    onStepError?: (stepId: string, error: unknown) => void;
+    /** When each step is evaluated (default `now`, which the batch's writes are stamped with). */
+    nowOf?: (step: FollowUpStepRow) => Date;
+    /** For one tenant's work (an advance of its test clock): what stays the same from batch to batch. */
+    shared?: SharedBatchFacts;
+  },
+): Promise<Omit<EvaluationBatchResult, 'plans'>> {
+  const { now, spell } = options;
+  const nowOf = options.nowOf ?? (() => now);
+  const decisions: Record<Decision['type'], number> = { send: 0, defer: 0, skip: 0, hold: 0, cancel_plan: 0 };
+  let evaluated = 0;
+  for (const [tenantId, claimedSteps] of groupByTenant(steps)) {
+    const planIds = [...new Set(claimedSteps.map((step) => step.plan_id))];
+    const locked = options.plans === 'locked' ? planIds : (await lockPlans(trx, tenantId, planIds, { skipLocked: false })).map((plan) => plan.id);
+    const shared = options.shared?.tenantId === tenantId ? options.shared : undefined;
+    const contexts = await loadPlanContexts(trx, tenantId, locked, shared?.facts);
+    // L12: one read of the recent letters to these companies and people, for the whole batch.
+    const canned = claimedSteps.some((step) => step.kind !== 'call_task' && isLetterChannel(step.channel as Channel))
+      ? await (shared?.canned ?? attachCannedLetters)(trx, tenantId, contexts.values(), now)
+      : undefined;
+    const effectsByPlan = new Map<string, StepEffects[]>();
+    for (const step of claimedSteps) {
+      const context = contexts.get(step.plan_id);
+      if (!context) continue;
+      evaluated += 1;
+      let decision: Decision;
+      try {
+        decision = evaluate(stepFactsOf(step), evaluationFactsFor(context, step), nowOf(step));
+      } catch (error) {
+        // A bug in the engine must not wedge the queue: the step is skipped, visibly, and the
+        // batch goes on.
+        options.onStepError?.(step.id, error);
+        decision = { type: 'skip', reason: 'evaluation_error', rules: [] };
+      }
+      decisions[decision.type] += 1;
+      const effects = decideEffects(context, step, decision, spell, nowOf(step), WORKER_ACTOR);
+      applyToContext(context, effects);
+      effectsByPlan.set(step.plan_id, [...(effectsByPlan.get(step.plan_id) ?? []), effects]);
+    }
+    await flushEffects(trx, tenantId, contexts, effectsByPlan, now, WORKER_ACTOR);
+    await flushCannedLetters(trx, canned);
+  }
+  return { claimed: steps.length, evaluated, decisions };
 }

@@ -5,10 +5,13 @@ import { LIMITS, sendingAddressProblem, singleLineProblem } from '../domain/vali
 import { insertAuditEvents } from '../db/audit-events.js';
 import { newId } from '../db/ids.js';
 import { insertPolicyVersion } from '../db/policies.js';
-import type { Database } from '../db/schema.js';
+import type { Database, TenantRow } from '../db/schema.js';
 import { findTenantById, findTenantBySlug, insertTenant } from '../db/tenants.js';
 import { setTenantDisabled } from '../db/token-access.js';
+import { type Caller, requireScope, requireTenantWide, type ServiceContext } from './context.js';
 import { badInput, conflict, notFound } from './errors.js';
+
+export const DEFAULT_MAIL_DOMAIN = 'afterview.localhost';
 
 export interface TenantView {
   id: string;
@@ -16,13 +19,17 @@ export interface TenantView {
   name: string;
   sendingAddress: string;
   disabledAt: Date | null;
+  sandbox: boolean;
+  /** A sandbox's now; null for a live tenant. */
+  testClock: Date | null;
 }
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export async function createTenant(
   db: Kysely<Database>,
-  input: { slug: string; name?: string; sendingAddress?: string; mailDomain: string },
+  input: { slug: string; name?: string; sendingAddress?: string; mailDomain: string; sandbox?: boolean },
+  clock: () => Date = () => new Date(),
 ): Promise<TenantView> {
   if (!SLUG_PATTERN.test(input.slug)) {
     throw badInput('slug', 'must be 1–63 lower-case letters, digits or hyphens, not starting or ending with a hyphen');
@@ -39,11 +46,13 @@ export async function createTenant(
       slug: input.slug,
       name,
       sending_address: sendingAddress,
+      // A sandbox's test clock starts at the real time.
+      ...(input.sandbox ? { sandbox: true, test_clock_at: clock() } : {}),
     });
     // Every tenant starts on the documented defaults as version 1 of its policy.
     await insertPolicyVersion(trx, { tenant_id: row.tenant_id, version: 1, document: DEFAULT_POLICY, created_by: 'system' });
     await insertAuditEvents(trx, row.tenant_id, [
-      { actor: 'system', action: 'tenant.created', entityType: 'tenant', entityId: row.tenant_id, data: { slug: row.slug } },
+      { actor: 'system', action: 'tenant.created', entityType: 'tenant', entityId: row.tenant_id, data: { slug: row.slug, sandbox: row.sandbox } },
     ]);
     return toTenantView(row);
   });
@@ -90,6 +99,47 @@ export async function setTenantEnabled(db: Kysely<Database>, slug: string, enabl
   });
 }
 
-function toTenantView(row: { tenant_id: string; slug: string; name: string; sending_address: string; disabled_at?: Date | null }): TenantView {
-  return { id: row.tenant_id, slug: row.slug, name: row.name, sendingAddress: row.sending_address, disabledAt: row.disabled_at ?? null };
+function toTenantView(row: TenantRow): TenantView {
+  return {
+    id: row.tenant_id,
+    slug: row.slug,
+    name: row.name,
+    sendingAddress: row.sending_address,
+    disabledAt: row.disabled_at,
+    sandbox: row.sandbox,
+    testClock: row.test_clock_at,
+  };
+}
+
+// Operations over HTTP, for a running service whose embedded database no other process may
+// open: the CLI calls these with an operator's token (the admin scope).
+
+/** Operators only: a tenant by its slug, or null. */
+export async function findTenantForOperator(ctx: ServiceContext, caller: Caller, slug: string): Promise<TenantView | null> {
+  requireTenantWide(caller, 'manage tenants');
+  requireScope(caller, 'admin');
+  const row = await findTenantBySlug(ctx.db, slug);
+  return row ? toTenantView(row) : null;
+}
+
+/** Operators only: a new tenant (a sandbox when asked). */
+export async function createTenantAsOperator(
+  ctx: ServiceContext,
+  caller: Caller,
+  input: { slug: string; name?: string | null; sendingAddress?: string | null; sandbox?: boolean | null },
+): Promise<TenantView> {
+  requireTenantWide(caller, 'manage tenants');
+  requireScope(caller, 'admin');
+  return createTenant(
+    ctx.db,
+    {
+      slug: input.slug,
+      name: input.name ?? undefined,
+      sendingAddress: input.sendingAddress ?? undefined,
+      sandbox: input.sandbox ?? false,
+      mailDomain: ctx.mailDomain ?? DEFAULT_MAIL_DOMAIN,
+    },
+    // A new tenant's clock (a sandbox's first time) is the real time, never the caller's test clock.
+    () => new Date(),
+  );
 }

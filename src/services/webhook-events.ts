@@ -70,7 +70,7 @@ export async function enqueueWebhookEvents(
   for (const event of events) {
     const subscribed = active.filter((endpoint) => subscribes(endpoint, event.type));
     if (subscribed.length === 0) continue;
-    const payload = JSON.stringify({ type: event.type, timestamp: now.toISOString(), data: event.data });
+    const payload = JSON.stringify({ type: event.type, timestamp: now.toISOString(), data: spelledAsInGraphQL(event.data) });
     for (const endpoint of subscribed) {
       rows.push({
         tenant_id: tenantId,
@@ -85,4 +85,17 @@ export async function enqueueWebhookEvents(
     }
   }
   await insertDeliveries(trx, rows);
+}
+
+// Enum values travel as GraphQL spells them (THANK_YOU, EMAIL, PASS), so a partner compares a
+// webhook's values with a query's without translating. The domain keeps its lower-case words.
+const ENUM_KEYS = new Set(['kind', 'channel', 'outcome', 'status']);
+
+function spelledAsInGraphQL(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') return key !== undefined && ENUM_KEYS.has(key) ? value.toUpperCase() : value;
+  if (Array.isArray(value)) return value.map((item) => spelledAsInGraphQL(item));
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const spelled: Record<string, unknown> = {};
+  for (const [name, inner] of Object.entries(value)) spelled[name] = spelledAsInGraphQL(inner, name);
+  return spelled;
 }

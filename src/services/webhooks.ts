@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { insertAuditEvents } from '../db/audit-events.js';
 import { isId, newId } from '../db/ids.js';
 import type { Database, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
+import type { TenantScope } from '../db/tenant-scope.js';
 import {
   abandonPendingDeliveries,
   claimDueDeliveries,
@@ -239,6 +240,8 @@ export interface WebhookDispatchOptions extends WebhookSettings {
   random?: () => number;
   timeoutMs?: number;
   onResult?: (result: WebhookAttemptResult) => void;
+  /** Whose deliveries: every tenant's by its own clock unless told otherwise. */
+  scope?: TenantScope;
 }
 
 /** The secrets that sign now: the current one, and the previous one during the overlap (stored sealed). */
@@ -255,7 +258,7 @@ function storedSecret(value: string): string {
 /** One batch: claim due deliveries, post them concurrently, record each attempt. */
 export async function dispatchDueWebhooks(db: Kysely<Database>, options: WebhookDispatchOptions): Promise<{ claimed: number; delivered: number; failed: number }> {
   const now = options.clock();
-  const claimed = await claimDueDeliveries(db, now, new Date(now.getTime() + DELIVERY_LEASE_MS), options.batchSize);
+  const claimed = await claimDueDeliveries(db, now, new Date(now.getTime() + DELIVERY_LEASE_MS), options.batchSize, options.scope);
   const result = { claimed: claimed.length, delivered: 0, failed: 0 };
   const endpoints = new Map<string, WebhookEndpointRow>();
   for (const [tenantId, ids] of groupEndpointIds(claimed)) {

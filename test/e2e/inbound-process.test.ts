@@ -5,7 +5,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/inbound-fixtures.js';
-import { type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
+import { runCli, type ServiceProcess, serviceEnv, startService } from '../support/processes.js';
 import { type SinkMessage, type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { eventually as poll } from '../support/eventually.js';
 
@@ -52,10 +52,13 @@ describe('inbound mail through the service as a process', () => {
     sink = await startSmtpSink();
     inboundPort = await freePort();
     // No JWT_SECRET: the service makes one (kept in the data directory, so it survives the restart
-    // below) and prints a token for its development tenant.
+    // below). Its development tenant is a sandbox, whose mail never reaches SMTP_URL: a live
+    // tenant is made through the running service (the CLI asks it, the data directory being in use).
     env = serviceEnv({ DATA_DIR: dataDir, SMTP_URL: sink.url, WORKER_CRON: '* * * * * *', INBOUND_SMTP_PORT: String(inboundPort) });
     service = await startService(env, [], 170_000);
-    token = /Development token for tenant \S+: ([\w-]+\.[\w-]+\.[\w-]+)/.exec(service.output())![1]!;
+    const created = runCli(['tenant', 'create', 'northwind-live'], env);
+    expect(created.status, created.stderr).toBe(0);
+    token = (JSON.parse(created.stdout) as { token: string }).token;
     await eventually(async () => service!.output().includes(`smtp://127.0.0.1:${inboundPort}`), 60_000, 'the inbound listener');
     await graphql(service.url, token, `mutation { updatePolicy(document: { businessHours: "always", thankYou: { delayMinutes: 0 } }) { version } }`);
   }, 300_000);
@@ -133,7 +136,7 @@ describe('inbound mail through the service as a process', () => {
     expect((await send(human, { from: 'alan@northwind.example', to: [replyTo(alan)] })).response).toMatch(/^250 /);
     const [forwarded] = await sink.waitForMessages(1, 30_000);
     expect(forwarded!.envelope.rcptTo).toEqual(['ada@example.com']);
-    expect(forwarded!.headers.get('from')).toMatchObject({ value: [{ address: 'dev@afterview.localhost' }] });
+    expect(forwarded!.headers.get('from')).toMatchObject({ value: [{ address: 'northwind-live@afterview.localhost' }] });
     expect(forwarded!.headers.get('reply-to')).toMatchObject({ value: [{ address: 'alan@northwind.example' }] });
     expect(forwarded!.text).toContain('will get back to you by Friday');
     const afterReply = await steps(interview.id);

@@ -97,6 +97,11 @@ export const CANDIDATE_ACCESS: Record<string, Access> = {
   // The candidate's page: links are made by the partner's backend, never by a candidate token.
   createReviewLink: { access: 'tenant-wide', document: `mutation ($id: ID!) { createReviewLink(candidateId: $id) { url } }`, variables: (i) => ({ id: i.candidate }) },
   revokeReviewLink: { access: 'tenant-wide', document: `mutation ($id: ID!) { revokeReviewLink(id: $id) { id } }`, variables: (i) => ({ id: i.candidate }) },
+  // Sandboxes: the test clock is the tenant's, and tenants are the operator's (the admin scope).
+  testClock: { access: 'tenant-wide', document: `{ testClock }` },
+  advanceTestClock: { access: 'tenant-wide', document: `mutation { advanceTestClock(to: "2030-01-01T00:00:00Z") { now } }` },
+  tenant: { access: 'tenant-wide', document: `{ tenant(slug: "acme") { id } }` },
+  createTenant: { access: 'tenant-wide', document: `mutation { createTenant(slug: "mallory-jobs") { id } }` },
 };
 
 const MISSING = '01a20000-0000-7000-8000-00000000dead';

@@ -176,9 +176,9 @@ describe.each(testDatabaseKinds())('the debrief on %s', (kind) => {
     expect(ok.json().interviewers).toHaveLength(2);
     const bad = await patch({ leftOut: 42 });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'input.leftOut' });
+    expect(bad.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'leftOut' }); // REST names the body's own fields (issue 15)
     const unknown = await patch({ nickname: 'x' });
-    expect(unknown.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'input.nickname' });
+    expect(unknown.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'nickname' });
     expect((await patch({}, '00000000-0000-7000-8000-000000000000')).statusCode).toBe(404);
   });
 

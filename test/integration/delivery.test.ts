@@ -651,7 +651,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     expect(reply.json().cancelledStepIds).toHaveLength(2);
     const bad = await app.inject({ method: 'POST', url: '/v1/replies', headers, payload: { interviewId: interview.id, fromEmail: 'not-an-email' } });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'input.fromEmail' });
+    expect(bad.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'fromEmail' });
     const outcome = await app.inject({ method: 'POST', url: '/v1/outcomes', headers, payload: { interviewId: interview.id, outcome: 'HIRED' } });
     expect(outcome.statusCode).toBe(200);
     expect(outcome.json()).toMatchObject({ interviewId: interview.id, outcome: 'HIRED' });

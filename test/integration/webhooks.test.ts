@@ -102,7 +102,9 @@ describe.each(testDatabaseKinds())('webhooks on %s', (kind) => {
     expect(Date.parse(body.timestamp)).not.toBeNaN();
     expect(body.data).toMatchObject({
       interviewId,
-      kind: 'thank_you',
+      // Enum values as GraphQL spells them.
+      kind: 'THANK_YOU',
+      channel: 'EMAIL',
       recipient: { name: 'Grace Hopper', email: 'grace@northwind.example' },
       messageIdHeader: expect.stringMatching(/^<.+@afterview\.test>$/),
       sentAt: now.toISOString(),
@@ -110,6 +112,8 @@ describe.each(testDatabaseKinds())('webhooks on %s', (kind) => {
     expect(body.data.messageId).toBeTruthy();
     expect(body.data.planId).toBeTruthy();
     expect(body.data.decisions.map((decision: any) => decision.rule)).toEqual(expect.arrayContaining(['T1', 'T2', 'C1']));
+    expect(new Set(body.data.decisions.map((decision: any) => decision.outcome))).not.toContain('pass');
+    expect(body.data.decisions.map((decision: any) => decision.outcome)).toContain('PASS');
     expect(request!.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -228,7 +232,7 @@ describe.each(testDatabaseKinds())('webhooks on %s', (kind) => {
     await dispatchDueMessages(database.db, { mailer, clock: () => now, log, batchSize: 100, leaseMs: 60_000, concurrency: 2 });
     expect(await received()).toEqual(expect.arrayContaining(['followup.sent', 'plan.completed']));
     const completed = receiver.requests.find((request) => (request.json as any).type === 'plan.completed')!.json as any;
-    expect(completed.data.interviewId).toBe(done.id);
+    expect(completed.data).toMatchObject({ interviewId: done.id, reason: 'all_steps_settled' });
 
     // followup.skipped: no consent. followup.due: an SMS the partner delivers.
     const noConsent = await createCandidateVia(app, tenant.token, { consent: false });
@@ -238,7 +242,11 @@ describe.each(testDatabaseKinds())('webhooks on %s', (kind) => {
     const types = await received();
     expect(types).toEqual(expect.arrayContaining(['followup.skipped', 'followup.due']));
     const due = receiver.requests.find((request) => (request.json as any).type === 'followup.due')!.json as any;
-    expect(due.data).toMatchObject({ channel: 'sms', message: { channel: 'sms', to: { address: '+14155550199' } } });
+    expect(due.data).toMatchObject({ channel: 'SMS', message: { channel: 'SMS', to: { address: '+14155550199' } } });
+    // Every skipped step is told, those skipped when the plan was built too, with the rule result.
+    const skipped = receiver.requests.map((request) => request.json as any).find((event) => event.type === 'followup.skipped')!;
+    expect(skipped.data).toMatchObject({ kind: expect.stringMatching(/^[A-Z_]+$/), reason: expect.any(String) });
+    expect(skipped.data.decisions.some((decision: any) => decision.outcome === 'BLOCK')).toBe(true);
     expect(due.data.message.body).toContain('Grace');
 
     // followup.awaiting_approval: a policy that reviews thank-yous.
@@ -258,6 +266,9 @@ describe.each(testDatabaseKinds())('webhooks on %s', (kind) => {
     const cancelled = await scheduleInterviewVia(app, tenant.token, candidateId, INTERVIEW);
     await gql(app, tenant.token, `mutation ($id: ID!) { cancelInterview(id: $id) { id } }`, { id: cancelled.id });
     expect(await received()).toEqual(expect.arrayContaining(['followup.failed', 'plan.cancelled']));
+    // The newer events spell their values as GraphQL does too (the step kind; a DSN status stays as written).
+    const failed = receiver.requests.map((request) => request.json as any).find((event) => event.type === 'followup.failed')!;
+    expect(failed.data).toMatchObject({ kind: 'THANK_YOU', recipient: { email: expect.any(String) } });
     expect(receiver.requests.every((request) => request.verified)).toBe(true);
   });
 

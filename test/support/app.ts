@@ -16,17 +16,28 @@ export interface TestTenant {
 
 export async function createTestApp(
   db: Kysely<Database>,
-  options: { clock?: () => Date; webhooks?: { allowPrivate: boolean; requireHttps: boolean } } = {},
+  options: { clock?: () => Date; webhooks?: { allowPrivate: boolean; requireHttps: boolean }; sandboxOutboxDir?: string } = {},
 ): Promise<FastifyInstance> {
-  const app = await buildApp({ db, jwtSecret: TEST_JWT_SECRET, logger: false, clock: options.clock, webhooks: options.webhooks });
+  const app = await buildApp({
+    db,
+    jwtSecret: TEST_JWT_SECRET,
+    logger: false,
+    clock: options.clock,
+    webhooks: options.webhooks,
+    sandboxOutboxDir: options.sandboxOutboxDir,
+  });
   await app.ready();
   return app;
 }
 
 let tenantCounter = 0;
 
-export async function createTestTenant(db: Kysely<Database>, slug = `tenant-${process.pid}-${++tenantCounter}`): Promise<TestTenant> {
-  const tenant = await createTenant(db, { slug, mailDomain: 'afterview.test' });
+export async function createTestTenant(
+  db: Kysely<Database>,
+  slug = `tenant-${process.pid}-${++tenantCounter}`,
+  options: { sandbox?: boolean } = {},
+): Promise<TestTenant> {
+  const tenant = await createTenant(db, { slug, mailDomain: 'afterview.test', sandbox: options.sandbox });
   return { id: tenant.id, slug, token: mintToken(TEST_JWT_SECRET, { tenantId: tenant.id, sub: `user@${slug}` }) };
 }
 

@@ -425,6 +425,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a person to the panel; their thank-you is planned. */
   addInterviewer: Interviewer;
+  /** Moves a sandbox's test clock forward (at most 400 days a call) and, before answering, runs everything of the tenant that falls due up to `to`, in due order, as the worker would. Live tenants answer FORBIDDEN. */
+  advanceTestClock: TestClockAdvance;
   /** Releases a held message, optionally edited (an edit is linted again). Refused with CONFLICT when the step can no longer go, e.g. its window has passed. */
   approveMessage: Message;
   cancelFollowUpPlan: FollowUpPlan;
@@ -438,6 +440,8 @@ export type Mutation = {
   createFollowUpPlan: FollowUpPlan;
   /** A link the partner sends the candidate: it opens their page with sessions of at most 1 h while it is valid (default 7 days, at most 90). Needs tokens:issue. */
   createReviewLink: ReviewLink;
+  /** Operators only (the admin scope): a new tenant, with the default policy. Tokens for it are minted with the CLI. */
+  createTenant: Tenant;
   deleteSigningKey: SigningKey;
   deleteWebhookEndpoint: WebhookEndpoint;
   discardMessage: Message;
@@ -493,6 +497,11 @@ export type MutationAddInterviewerArgs = {
 };
 
 
+export type MutationAdvanceTestClockArgs = {
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type MutationApproveMessageArgs = {
   body?: InputMaybe<Scalars['String']['input']>;
   id: Scalars['ID']['input'];
@@ -538,6 +547,14 @@ export type MutationCreateFollowUpPlanArgs = {
 export type MutationCreateReviewLinkArgs = {
   candidateId: Scalars['ID']['input'];
   ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationCreateTenantArgs = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  sandbox?: InputMaybe<Scalars['Boolean']['input']>;
+  sendingAddress?: InputMaybe<Scalars['String']['input']>;
+  slug: Scalars['String']['input'];
 };
 
 
@@ -752,6 +769,10 @@ export type Query = {
   signingKeys: Array<SigningKey>;
   /** The tenant's suppression list, by address. */
   suppressions: SuppressionConnection;
+  /** Operators only (the admin scope): a tenant by its slug, or null. */
+  tenant?: Maybe<Tenant>;
+  /** A sandbox tenant's now: its test clock. Live tenants answer FORBIDDEN. */
+  testClock: Scalars['DateTime']['output'];
   /** The delivery log, oldest first. At most 100 per page. */
   webhookDeliveries: WebhookDeliveryConnection;
   webhookEndpoints: Array<WebhookEndpoint>;
@@ -828,6 +849,11 @@ export type QueryPreviewFollowUpPlanArgs = {
 export type QuerySuppressionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryTenantArgs = {
+  slug: Scalars['String']['input'];
 };
 
 
@@ -1014,6 +1040,27 @@ export type SuppressionReason =
   | 'MANUAL'
   /** The person asked not to be written to. */
   | 'OPT_OUT';
+
+/** A tenant, as the service's operator sees it. */
+export type Tenant = {
+  __typename?: 'Tenant';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** A sandbox's mail is kept, never sent, and its time is its own test clock. */
+  sandbox: Scalars['Boolean']['output'];
+  sendingAddress: Scalars['String']['output'];
+  slug: Scalars['String']['output'];
+  /** A sandbox's now; null for a live tenant. */
+  testClock?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** What an advance of a sandbox's test clock did: the new time, and the work that fell due on the way. */
+export type TestClockAdvance = {
+  __typename?: 'TestClockAdvance';
+  messagesSent: Scalars['Int']['output'];
+  now: Scalars['DateTime']['output'];
+  stepsEvaluated: Scalars['Int']['output'];
+};
 
 /** What a revocation refused: every token issued before an instant, or one token by its jti. */
 export type TokenRevocation = {
@@ -1282,6 +1329,8 @@ export type ResolversTypes = {
   SuppressionConnection: ResolverTypeWrapper<Omit<SuppressionConnection, 'edges'> & { edges: Array<ResolversTypes['SuppressionEdge']> }>;
   SuppressionEdge: ResolverTypeWrapper<Omit<SuppressionEdge, 'node'> & { node: ResolversTypes['Suppression'] }>;
   SuppressionReason: SuppressionReason;
+  Tenant: ResolverTypeWrapper<Tenant>;
+  TestClockAdvance: ResolverTypeWrapper<TestClockAdvance>;
   TimeZone: ResolverTypeWrapper<Scalars['TimeZone']['output']>;
   TokenRevocation: ResolverTypeWrapper<TokenRevocation>;
   UpdateCandidateInput: UpdateCandidateInput;
@@ -1356,6 +1405,8 @@ export type ResolversParentTypes = {
   Suppression: SuppressionView;
   SuppressionConnection: Omit<SuppressionConnection, 'edges'> & { edges: Array<ResolversParentTypes['SuppressionEdge']> };
   SuppressionEdge: Omit<SuppressionEdge, 'node'> & { node: ResolversParentTypes['Suppression'] };
+  Tenant: Tenant;
+  TestClockAdvance: TestClockAdvance;
   TimeZone: Scalars['TimeZone']['output'];
   TokenRevocation: TokenRevocation;
   UpdateCandidateInput: UpdateCandidateInput;
@@ -1598,6 +1649,7 @@ export type MessageEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationAddInterviewerArgs, 'input' | 'interviewId'>>;
+  advanceTestClock?: Resolver<ResolversTypes['TestClockAdvance'], ParentType, ContextType, RequireFields<MutationAdvanceTestClockArgs, 'to'>>;
   approveMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationApproveMessageArgs, 'id'>>;
   cancelFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCancelFollowUpPlanArgs, 'id'>>;
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
@@ -1606,6 +1658,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createCandidateToken?: Resolver<ResolversTypes['CandidateToken'], ParentType, ContextType, RequireFields<MutationCreateCandidateTokenArgs, 'candidateId' | 'ttlSeconds'>>;
   createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
   createReviewLink?: Resolver<ResolversTypes['ReviewLink'], ParentType, ContextType, RequireFields<MutationCreateReviewLinkArgs, 'candidateId' | 'ttlSeconds'>>;
+  createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'sandbox' | 'slug'>>;
   deleteSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationDeleteSigningKeyArgs, 'kid'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   discardMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDiscardMessageArgs, 'id'>>;
@@ -1678,6 +1731,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   sendingDomains?: Resolver<Array<ResolversTypes['SendingDomain']>, ParentType, ContextType>;
   signingKeys?: Resolver<Array<ResolversTypes['SigningKey']>, ParentType, ContextType>;
   suppressions?: Resolver<ResolversTypes['SuppressionConnection'], ParentType, ContextType, RequireFields<QuerySuppressionsArgs, 'first'>>;
+  tenant?: Resolver<Maybe<ResolversTypes['Tenant']>, ParentType, ContextType, RequireFields<QueryTenantArgs, 'slug'>>;
+  testClock?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
   webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
 };
@@ -1755,6 +1810,21 @@ export type SuppressionConnectionResolvers<ContextType = GraphQLContext, ParentT
 export type SuppressionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SuppressionEdge'] = ResolversParentTypes['SuppressionEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType>;
+};
+
+export type TenantResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sandbox?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  sendingAddress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  testClock?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type TestClockAdvanceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TestClockAdvance'] = ResolversParentTypes['TestClockAdvance']> = {
+  messagesSent?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  stepsEvaluated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export interface TimeZoneScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['TimeZone'], any> {
@@ -1861,6 +1931,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Suppression?: SuppressionResolvers<ContextType>;
   SuppressionConnection?: SuppressionConnectionResolvers<ContextType>;
   SuppressionEdge?: SuppressionEdgeResolvers<ContextType>;
+  Tenant?: TenantResolvers<ContextType>;
+  TestClockAdvance?: TestClockAdvanceResolvers<ContextType>;
   TimeZone?: GraphQLScalarType;
   TokenRevocation?: TokenRevocationResolvers<ContextType>;
   WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
