@@ -14,7 +14,7 @@ import { announceEndedInterviews } from '../services/interview-endings.js';
 import { dispatchReplyForwards } from '../services/reply-forwards.js';
 import type { DkimKeys } from '../services/sending-domains.js';
 import type { SendRateLimit } from '../services/send-rate.js';
-import { evaluateDueSteps } from '../services/step-evaluation.js';
+import { type EvaluationBatchResult, evaluateDueSteps } from '../services/step-evaluation.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import type { WorkerLane } from './worker.js';
 
@@ -56,7 +56,12 @@ export interface TickDependencies {
  * Evaluates every step due now, in batches. Two batches run at once on separate connections
  * (SKIP LOCKED keeps them apart), so one batch's writes overlap the next one's evaluation.
  */
-export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings' | 'metrics'>, signal: AbortSignal, lanes = 4): Promise<number> {
+export async function drainDueSteps(
+  deps: Pick<TickDependencies, 'db' | 'spell' | 'clock' | 'log' | 'settings' | 'metrics'>,
+  signal: AbortSignal,
+  lanes = 4,
+  onBatch?: (batch: EvaluationBatchResult) => void,
+): Promise<number> {
   let evaluated = 0;
   const lane = async () => {
     for (;;) {
@@ -70,6 +75,7 @@ export async function drainDueSteps(deps: Pick<TickDependencies, 'db' | 'spell' 
       evaluated += batch.evaluated;
       for (const [decision, count] of Object.entries(batch.decisions)) if (count > 0) deps.metrics?.stepsEvaluated.inc({ decision }, count);
       if (batch.claimed > 0) deps.log.info({ claimed: batch.claimed, decisions: batch.decisions }, 'due steps evaluated');
+      onBatch?.(batch);
       // Claims take whole plans and pass over the plans other lanes hold, so a lane stops only
       // when it finds nothing to claim: whatever is still due then is held by a lane that goes on
       // (and claims again before it stops), so nothing due now is left for the next tick.
@@ -180,11 +186,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * evaluation are picked up at once (the mail and webhook lanes follow it when they are idle).
  */
 /** The steps lane: announce interviews that have ended (interview.ended), then evaluate every due step. */
-export async function evaluateDueWork(deps: TickDependencies, signal: AbortSignal): Promise<void> {
+export async function evaluateDueWork(deps: TickDependencies, signal: AbortSignal, wake?: (lane: string) => void): Promise<void> {
   const ended = await announceEndedInterviews(deps.db, deps.clock(), deps.settings.batchSize, signal);
   if (ended > 0) deps.log.info({ ended }, 'interview.ended announced');
   if (signal.aborted) return;
-  await drainDueSteps(deps, signal);
+  // Messages released by a batch go as soon as it commits, not after the whole drain: a big
+  // tenant's thousands of steps must not hold back the mail of the few evaluated beside them.
+  await drainDueSteps(deps, signal, undefined, (batch) => {
+    if (batch.decisions.send > 0) wake?.('mail');
+  });
 }
 
 /**
@@ -212,7 +222,7 @@ export async function handleReplies(deps: TickDependencies, signal: AbortSignal)
 
 export function workerLanes(deps: TickDependencies): WorkerLane[] {
   return [
-    { name: 'steps', run: (signal) => evaluateDueWork(deps, signal), then: ['mail', 'webhooks'] },
+    { name: 'steps', run: (signal, wake) => evaluateDueWork(deps, signal, wake), then: ['mail', 'webhooks'] },
     { name: 'mail', run: (signal) => sendDueMail(deps, signal) },
     { name: 'webhooks', run: (signal) => deliverDueWebhooks(deps, signal) },
     { name: 'replies', run: (signal) => handleReplies(deps, signal) },

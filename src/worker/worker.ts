@@ -19,7 +19,8 @@ export interface WorkerHandle {
 /** One kind of work the worker does on its own (evaluation, mail, webhooks). */
 export interface WorkerLane {
   name: string;
-  run: (signal: AbortSignal) => Promise<unknown>;
+  /** `wake` starts another lane at once (as a wake-up does): work this run made due now. */
+  run: (signal: AbortSignal, wake: (lane: string) => void) => Promise<unknown>;
   /** Lanes started as soon as this one finishes a run (when they are not already running). */
   then?: string[];
 }
@@ -75,7 +76,7 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     if (running || stopping.signal.aborted) return running ?? Promise.resolve();
     const started = performance.now();
     const run: Promise<void> = lane
-      .run(stopping.signal)
+      .run(stopping.signal, (name) => wake(name))
       .then(reached, (error: unknown) => failed(lane.name, error))
       .finally(() => {
         const ms = performance.now() - started;
