@@ -10,6 +10,7 @@ import * as debrief from './0008-debrief.js';
 import * as inbound from './0009-inbound.js';
 import * as reviewLinks from './0013-review-links.js';
 import * as fairClaims from './0015-fair-claims.js';
+import * as sendingDomains from './0016-sending-domains.js';
 
 // The in-code list of migrations (rather than a folder scan) works the same under tsx, vitest
 // and the compiled dist/. Names sort in the order they must run; never rename one.
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0009-inbound': inbound,
   '0013-review-links': reviewLinks,
   '0015-fair-claims': fairClaims,
+  '0016-sending-domains': sendingDomains,
 };

@@ -14,6 +14,7 @@ import { type InboundSmtpListener, startInboundSmtp } from './inbound/smtp-liste
 import { type InboundDependencies, storeInboundMessage } from './services/inbound-mail.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createEnglishSpellChecker } from './services/spell-checker.js';
+import { createDkimKeys } from './services/sending-domains.js';
 import { closeWebhookAgents } from './webhooks/http-delivery.js';
 import { createRelayBreaker } from './mail/relay-breaker.js';
 import { createSendRateLimit } from './services/send-rate.js';
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
       addressing: config.inbound.trackReplies ? addressing : undefined,
       inbound: mode === 'worker' ? inboundDeps : undefined,
       sendRate: config.worker.smtpMaxPerSecond ? createSendRateLimit(database.db, config.worker.smtpMaxPerSecond) : undefined,
+      dkimKeys: createDkimKeys(database.db),
     };
     worker = startWorker({
       schedule: config.workerCron,

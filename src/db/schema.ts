@@ -31,6 +31,20 @@ export interface SigningKeysTable {
   created_at: Timestamp;
 }
 
+export interface SendingDomainsTable {
+  tenant_id: string;
+  domain: string;
+  selector: string;
+  /** 'rsa-sha256' or 'ed25519-sha256'. */
+  algorithm: string;
+  /** The PEM private key, sealed by src/security/secret-box.ts. */
+  private_key_sealed: string;
+  /** The public key (SubjectPublicKeyInfo DER, base64), for the DNS record we show. */
+  public_key_der: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface ReviewLinksTable {
   tenant_id: string;
   id: string;
@@ -349,6 +363,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   revoked_tokens: RevokedTokensTable;
   signing_keys: SigningKeysTable;
+  sending_domains: SendingDomainsTable;
   review_links: ReviewLinksTable;
   message_sentences: MessageSentencesTable;
   smtp_send_slots: SmtpSendSlotsTable;
@@ -377,6 +392,7 @@ export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type SendingDomainRow = Selectable<SendingDomainsTable>;
 
 // Column names, for readers that fetch only what their caller will read.
 export type CandidateColumn = keyof CandidatesTable & string;

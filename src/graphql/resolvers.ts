@@ -43,6 +43,7 @@ import type { Resolvers } from './generated/resolvers-types.js';
 import { tokenMutations, tokenQueries } from './resolvers-tokens.js';
 import { debriefMutations } from './resolvers-debrief.js';
 import { inboundResolvers } from './resolvers-inbound.js';
+import { sendingDomainResolvers } from './resolvers-sending-domains.js';
 import { reviewLinkMutations } from './resolvers-review-links.js';
 import { DateTimeScalar, EmailAddressScalar, JSONScalar, PhoneNumberScalar, TimeZoneScalar } from './scalars.js';
 import { CONNECTION_NODES, NEEDS, viewFields } from './selection.js';
@@ -226,7 +227,7 @@ export const resolvers: Resolvers = {
 };
 
 // Areas with their own resolver files join the map here, type by type.
-for (const area of [inboundResolvers]) {
+for (const area of [inboundResolvers, sendingDomainResolvers]) {
   for (const [type, fields] of Object.entries(area)) {
     const map = resolvers as Record<string, object>;
     map[type] = { ...(map[type] ?? {}), ...fields };

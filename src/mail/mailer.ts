@@ -5,6 +5,7 @@ import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Logger } from 'pino';
 import { withoutInvisibleFormatting } from '../domain/display-name.js';
+import { type DkimKey, dkimSigned } from './dkim.js';
 import { outboxFileName, writeFileAtomically } from './eml-outbox.js';
 import { classifyOutboxError, classifySmtpError, shortDetail, type FailureClass, type SmtpFailure } from './smtp-errors.js';
 import { createSmtpPool } from './smtp-pool.js';
@@ -42,6 +43,8 @@ export interface OutgoingMail {
   headers?: Record<string, string>;
   /** The envelope sender (MAIL FROM), where bounces go; default the From address. */
   envelopeFrom?: string;
+  /** Sign with this key (the sending domain's), as the last step before the bytes leave. */
+  dkim?: DkimKey;
 }
 
 export type SendOutcome =
@@ -204,12 +207,12 @@ export function toNodemailerOptions(mail: OutgoingMail): SendMailOptions {
   return options;
 }
 
-type Prepared = { ok: true; options: SendMailOptions; messageId: string } | { ok: false; outcome: SendOutcome };
+type Prepared = { ok: true; options: SendMailOptions; messageId: string; dkim: DkimKey | undefined } | { ok: false; outcome: SendOutcome };
 
 function prepare(mail: OutgoingMail): Prepared {
   try {
     const options = toNodemailerOptions(mail);
-    return { ok: true, options, messageId: String(options.messageId) };
+    return { ok: true, options, messageId: String(options.messageId), dkim: mail.dkim };
   } catch (error) {
     if (!(error instanceof InvalidMailError)) throw error;
     // A bad sender is the tenant's or operator's setting: every message would fail alike.
@@ -269,11 +272,12 @@ function assertSmtpUrl(smtpUrl: string): void {
   if (!parsed.hostname) throw new Error('SMTP_URL has no host');
 }
 
-/** The message's bytes and envelope, composed by nodemailer exactly as its own transports would. */
-async function composed(mailOptions: SendMailOptions): Promise<{ envelope: { from: string; to: string[] }; raw: Buffer }> {
+/** The message's bytes and envelope, composed by nodemailer exactly as its own transports would, signed when a key is given. */
+async function composed(mailOptions: SendMailOptions, dkim: DkimKey | undefined): Promise<{ envelope: { from: string; to: string[] }; raw: Buffer }> {
   const node = new MailComposer({ ...mailOptions, disableFileAccess: true, disableUrlAccess: true }).compile();
   const envelope = node.getEnvelope();
-  return { envelope: { from: envelope.from || '', to: envelope.to }, raw: await node.build() };
+  const raw = await node.build();
+  return { envelope: { from: envelope.from || '', to: envelope.to }, raw: dkim ? await dkimSigned(raw, dkim) : raw };
 }
 
 function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
@@ -294,10 +298,10 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
   const inFlight = createInFlight();
   let closing: Promise<void> | undefined;
 
-  async function deliver(mailOptions: SendMailOptions, sendOptions: SendOptions): Promise<SendOutcome> {
+  async function deliver(mailOptions: SendMailOptions, dkim: DkimKey | undefined, sendOptions: SendOptions): Promise<SendOutcome> {
     const signal = AbortSignal.timeout(sendTimeoutMs);
     try {
-      const response = await pool.send({ ...(await composed(mailOptions)), handover: sendOptions.handover, signal });
+      const response = await pool.send({ ...(await composed(mailOptions, dkim)), handover: sendOptions.handover, signal });
       return { status: 'sent', response: shortDetail(response) };
     } catch (error) {
       if (signal.aborted && (error as { code?: unknown } | null)?.code === 'EABORT') {
@@ -313,7 +317,7 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions): Mailer {
     async send(mail, sendOptions = {}) {
       if (closing) return failed(CLOSED);
       const prepared = prepare(mail);
-      const outcome = prepared.ok ? await inFlight.track(deliver(prepared.options, sendOptions)) : prepared.outcome;
+      const outcome = prepared.ok ? await inFlight.track(deliver(prepared.options, prepared.dkim, sendOptions)) : prepared.outcome;
       logFailure(log, outcome);
       return outcome;
     },
@@ -358,12 +362,12 @@ function createEmlMailer(options: MailerOptions): Mailer {
   const inFlight = createInFlight();
   let closing: Promise<void> | undefined;
 
-  async function write(mailOptions: SendMailOptions, messageId: string, sendOptions: SendOptions): Promise<SendOutcome> {
+  async function write(mailOptions: SendMailOptions, messageId: string, dkim: DkimKey | undefined, sendOptions: SendOptions): Promise<SendOutcome> {
     let message: Buffer;
     try {
       const info = await composer.sendMail(mailOptions);
       if (!Buffer.isBuffer(info.message)) throw new Error('the stream transport did not return a buffer');
-      message = info.message;
+      message = dkim ? await dkimSigned(info.message, dkim) : info.message;
     } catch (error) {
       return failed(classifySmtpError(error));
     }
@@ -384,7 +388,7 @@ function createEmlMailer(options: MailerOptions): Mailer {
     async send(mail, sendOptions = {}) {
       if (closing) return failed(CLOSED);
       const prepared = prepare(mail);
-      const outcome = prepared.ok ? await inFlight.track(write(prepared.options, prepared.messageId, sendOptions)) : prepared.outcome;
+      const outcome = prepared.ok ? await inFlight.track(write(prepared.options, prepared.messageId, prepared.dkim, sendOptions)) : prepared.outcome;
       logFailure(log, outcome);
       return outcome;
     },

@@ -19,6 +19,7 @@ import type { Mailer, OutgoingMail, SendOutcome } from '../mail/mailer.js';
 import { createRelayBreaker, isRelayOutage, type RelayBreaker } from '../mail/relay-breaker.js';
 import { settlePlans } from './follow-up-plans.js';
 import type { SendRateLimit } from './send-rate.js';
+import type { DkimKeys } from './sending-domains.js';
 import { WORKER_ACTOR } from './step-evaluation.js';
 import { enqueueWebhookEvents, followupFailedEvent, subscribes, type WebhookEvent } from './webhook-events.js';
 
@@ -75,6 +76,21 @@ export function outgoingMailOf(message: MessageRow, addressing?: InboundAddressi
   };
 }
 
+/**
+ * The mail with its sender's DKIM key, when the tenant configured one for the From domain. A key
+ * that cannot be read (ENCRYPTION_KEY no longer holds it) holds the mail back as a configuration
+ * problem rather than sending it unsigned, which a domain with a DMARC policy would see rejected.
+ */
+export async function withSignature(mail: OutgoingMail, tenantId: string, keys: DkimKeys | undefined): Promise<{ mail: OutgoingMail } | { failed: SendOutcome }> {
+  if (!keys) return { mail };
+  try {
+    const dkim = await keys.forSender(tenantId, mail.from.address);
+    return { mail: dkim ? { ...mail, dkim } : mail };
+  } catch {
+    return { failed: { status: 'failed', failureClass: 'configuration', code: 'EDKIMKEY', detail: 'the sending domain\'s DKIM key could not be read', hardBounce: false } };
+  }
+}
+
 export interface DispatchOptions {
   mailer: Mailer;
   clock: () => Date;
@@ -100,6 +116,8 @@ export interface DispatchOptions {
   addressing?: InboundAddressing;
   /** SMTP_MAX_PER_SECOND, shared by every worker process: a message waits for its place before it is handed over. */
   sendRate?: SendRateLimit | undefined;
+  /** The tenants' DKIM keys (absent: nothing is signed). */
+  dkimKeys?: DkimKeys;
 }
 
 type Counted = 'sent' | 'retried' | 'dead';
@@ -249,7 +267,9 @@ export async function dispatchDueMessages(db: Kysely<Database>, options: Dispatc
   const send = async (message: MessageRow): Promise<SendOutcome | null> => {
     let turn: HandoverTurn | undefined;
     let notHandedOver = false;
-    const outcome = await options.mailer.send(outgoingMailOf(message, options.addressing), {
+    const signed = await withSignature(outgoingMailOf(message, options.addressing), message.tenant_id, options.dkimKeys);
+    if ('failed' in signed) return signed.failed;
+    const outcome = await options.mailer.send(signed.mail, {
       handover: async () => {
         turn = handovers.take(options.signal);
         try {

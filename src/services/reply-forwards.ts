@@ -4,7 +4,8 @@ import { insertAuditEvents } from '../db/audit-events.js';
 import { claimDueForwards, settleForward } from '../db/inbound-messages.js';
 import type { Database, ReplyForwardRow } from '../db/schema.js';
 import type { Mailer, OutgoingMail } from '../mail/mailer.js';
-import { MAX_SEND_ATTEMPTS, sendBackoffMs } from './message-dispatch.js';
+import { MAX_SEND_ATTEMPTS, sendBackoffMs, withSignature } from './message-dispatch.js';
+import type { DkimKeys } from './sending-domains.js';
 import { INBOUND_ACTOR } from './inbound-mail.js';
 import type { SendRateLimit } from './send-rate.js';
 
@@ -37,6 +38,7 @@ export async function dispatchReplyForwards(
     signal?: AbortSignal;
     /** SMTP_MAX_PER_SECOND, shared with the outbox's messages. */
     sendRate?: SendRateLimit | undefined;
+    dkimKeys?: DkimKeys;
   },
 ): Promise<{ sent: number; retried: number; dead: number }> {
   const result = { sent: 0, retried: 0, dead: 0 };
@@ -47,7 +49,8 @@ export async function dispatchReplyForwards(
       if (options.signal?.aborted) return result;
       // Stopped while waiting for the relay's rate: the lease runs out and the forward goes later.
       if (options.sendRate && !(await options.sendRate.take(options.signal).then(() => true, () => false))) return result;
-      const outcome = await options.mailer.send(forwardMailOf(row));
+      const signed = await withSignature(forwardMailOf(row), row.tenant_id, options.dkimKeys);
+      const outcome = 'failed' in signed ? signed.failed : await options.mailer.send(signed.mail);
       const at = options.clock();
       if (outcome.status === 'sent') {
         await settleForward(db, row, { status: 'sent', sent_at: at, next_attempt_at: null, last_error: null }, at);

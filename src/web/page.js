@@ -132,10 +132,12 @@ async function api(query, variables, retried = false) {
 
 // ---- what the page reads ---------------------------------------------------------------
 
-const PAGE_QUERY = `query CandidatePage($id: ID!) {
+// Ten interviews per request keep each answer within the API's query-cost limit; the page reads
+// as many requests as the candidate has interviews for.
+const PAGE_QUERY = `query CandidatePage($id: ID!, $after: String) {
   candidate(id: $id) {
     id name timezone
-    interviews(first: 10) { edges { node {
+    interviews(first: 10, after: $after) { pageInfo { hasNextPage endCursor } edges { node {
       id positionTitle startsAt endsAt timezone status decisionExpectedBy highlights leftOut resourceUrl
       company { name }
       interviewers { id name title topics }
@@ -234,10 +236,22 @@ function why(step, plan, interview, zone) {
 
 let view = null; // the last answer of PAGE_QUERY
 
+/** At most this many pages of interviews (500 interviews) are read for one view. */
+const MAX_INTERVIEW_PAGES = 50;
+
 async function load() {
-  const result = await api(PAGE_QUERY, { id: session.candidateId });
-  if (!result.data?.candidate) throw new Error(result.errors?.[0]?.message ?? 'Your page could not be read.');
-  view = result.data.candidate;
+  let candidate = null;
+  let after = null;
+  for (let page = 0; page < MAX_INTERVIEW_PAGES; page += 1) {
+    const result = await api(PAGE_QUERY, { id: session.candidateId, after });
+    if (!result.data?.candidate) throw new Error(result.errors?.[0]?.message ?? 'Your page could not be read.');
+    const { interviews } = result.data.candidate;
+    candidate = candidate ?? { ...result.data.candidate, interviews: { edges: [] } };
+    candidate.interviews.edges.push(...interviews.edges);
+    if (!interviews.pageInfo.hasNextPage) break;
+    after = interviews.pageInfo.endCursor;
+  }
+  view = candidate;
 }
 
 function render() {

@@ -14,6 +14,7 @@ import { announceEndedInterviews } from '../services/interview-endings.js';
 import { dispatchReplyForwards } from '../services/reply-forwards.js';
 import type { SendRateLimit } from '../services/send-rate.js';
 import { type EvaluationBatchResult, evaluateDueSteps } from '../services/step-evaluation.js';
+import type { DkimKeys } from '../services/sending-domains.js';
 import { dispatchDueWebhooks, type WebhookSettings } from '../services/webhooks.js';
 import type { WorkerLane } from './worker.js';
 
@@ -47,6 +48,8 @@ export interface TickDependencies {
   inbound?: InboundDependencies;
   /** SMTP_MAX_PER_SECOND, shared with the deployment's other worker processes. */
   sendRate?: SendRateLimit | undefined;
+  /** The tenants' DKIM keys, kept across ticks (absent: mail goes unsigned). */
+  dkimKeys?: DkimKeys;
 }
 
 /**
@@ -109,6 +112,7 @@ export async function sendDueMail(deps: TickDependencies, signal: AbortSignal): 
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
       addressing: deps.addressing,
       sendRate: deps.sendRate,
+      ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}),
       signal,
       onOutcome: (outcome) => deps.metrics?.sendResults.inc({ result: outcome.status === 'sent' ? 'sent' : outcome.failureClass }),
     });
@@ -212,6 +216,7 @@ export async function handleReplies(deps: TickDependencies, signal: AbortSignal)
     batchSize: settings.batchSize,
     signal,
     sendRate: deps.sendRate,
+    ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}),
   });
   if (forwarded.sent + forwarded.retried + forwarded.dead > 0) log.info(forwarded, 'replies forwarded to candidates');
 }

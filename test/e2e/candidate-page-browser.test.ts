@@ -237,6 +237,27 @@ describe('the candidate’s page in a real browser, offline', () => {
     await page.context().close();
   });
 
+  it('shows every interview of a candidate who has more than one request’s worth', async () => {
+    const cleo = await createCandidateVia(app, tenant.token, { email: 'cleo@example.com', name: 'Cleo Moreau' });
+    const ended = new Date(Date.now() - 60_000);
+    for (let i = 1; i <= 12; i += 1) {
+      await scheduleInterviewVia(app, tenant.token, cleo, {
+        startsAt: new Date(ended.getTime() - i * 86_400_000 - 3_600_000).toISOString(),
+        endsAt: new Date(ended.getTime() - i * 86_400_000).toISOString(),
+        companyName: `Initech Branch ${i}`,
+        interviewers: [{ name: `Peter Gibbons ${i}`, email: `peter${i}@initech.example`, isPrimaryContact: true }],
+      });
+    }
+    const minted = (await gql(app, tenant.token, `mutation ($id: ID!) { createReviewLink(candidateId: $id) { url } }`, { id: cleo })).data.createReviewLink;
+    const page = await openPage(`${base}/review${secretOf(minted.url)}`);
+    await page.getByRole('heading', { name: 'Senior Data Engineer at Initech Branch 12' }).waitFor();
+    const headings = await page.getByRole('heading', { level: 2 }).allInnerTexts();
+    expect(headings.filter((text) => text.startsWith('Senior Data Engineer at Initech Branch')).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `Senior Data Engineer at Initech Branch ${i + 1}`).sort(),
+    );
+    await page.context().close();
+  }, 120_000);
+
   it('asked nothing of any other host, and the page raised no errors', async () => {
     expect(refusedEverywhere).toEqual([]);
     expect(problems).toEqual([]);

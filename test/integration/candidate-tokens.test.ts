@@ -84,6 +84,9 @@ export const CANDIDATE_ACCESS: Record<string, Access> = {
   revokeTokens: { access: 'tenant-wide', document: `mutation { revokeTokens(issuedBefore: "2026-01-01T00:00:00Z") { revokedAt } }` },
   revokeToken: { access: 'tenant-wide', document: `mutation { revokeToken(jti: "x") { revokedAt } }` },
   inboundMessages: { access: 'tenant-wide', document: `{ inboundMessages { edges { node { id } } } }` },
+  sendingDomains: { access: 'tenant-wide', document: `{ sendingDomains { domain } }` },
+  configureSendingDomain: { access: 'tenant-wide', document: `mutation { configureSendingDomain(domain: "acme.example", selector: "s1", privateKeyPem: "x") { domain } }` },
+  removeSendingDomain: { access: 'tenant-wide', document: `mutation { removeSendingDomain(domain: "acme.example") { domain } }` },
   requeueMessage: { access: 'tenant-wide', document: `mutation ($id: ID!) { requeueMessage(id: $id) { id } }`, variables: (i) => ({ id: i.message }) },
   eraseCandidate: { access: 'tenant-wide', document: `mutation ($id: ID!) { eraseCandidate(id: $id) { id } }`, variables: (i) => ({ id: i.candidate }) },
   // The debrief: the candidate's own interviews and their interviewers.

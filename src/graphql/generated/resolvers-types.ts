@@ -429,6 +429,8 @@ export type Mutation = {
   approveMessage: Message;
   cancelFollowUpPlan: FollowUpPlan;
   cancelInterview: Interview;
+  /** Signs mail from this domain with this RSA key (PEM, at least 1024 bits; 2048 recommended). Configuring a domain again replaces its selector and key. Needs policy:admin. */
+  configureSendingDomain: SendingDomain;
   createCandidate: Candidate;
   /** A token that sees only this candidate (scopes followups:read and followups:write at most); needs tokens:issue. */
   createCandidateToken: CandidateToken;
@@ -456,6 +458,8 @@ export type Mutation = {
   registerWebhookEndpoint: WebhookEndpointWithSecret;
   /** Takes a person off the panel: their unsent steps are cancelled. */
   removeInterviewer: Interviewer;
+  /** Mail from the domain goes unsigned again. Needs policy:admin. */
+  removeSendingDomain: SendingDomain;
   /** Sends a dead message again, now, under its own Message-ID, with its attempts counted afresh (after a long relay outage, say). CONFLICT unless the message is dead, while its plan is paused or cancelled, or while its address is suppressed. */
   requeueMessage: Message;
   rescheduleInterview: Interview;
@@ -504,6 +508,13 @@ export type MutationCancelFollowUpPlanArgs = {
 
 export type MutationCancelInterviewArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationConfigureSendingDomainArgs = {
+  domain: Scalars['String']['input'];
+  privateKeyPem: Scalars['String']['input'];
+  selector: Scalars['String']['input'];
 };
 
 
@@ -590,6 +601,11 @@ export type MutationRegisterWebhookEndpointArgs = {
 
 export type MutationRemoveInterviewerArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveSendingDomainArgs = {
+  domain: Scalars['String']['input'];
 };
 
 
@@ -730,6 +746,8 @@ export type Query = {
   policy: Policy;
   /** The schedule the engine would follow from now if nothing else happens, computed as the worker computes it; nothing is written. */
   previewFollowUpPlan: Array<PlannedStep>;
+  /** The tenant's sending domains (needs followups:read). */
+  sendingDomains: Array<SendingDomain>;
   /** The public keys registered for partner-signed tokens (needs tokens:issue). */
   signingKeys: Array<SigningKey>;
   /** The tenant's suppression list, by address. */
@@ -918,6 +936,27 @@ export type ScheduleInterviewInput = {
   startsAt: Scalars['DateTime']['input'];
   timezone: Scalars['TimeZone']['input'];
   topics?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/**
+ * A domain the tenant sends from, with the DKIM key its mail is signed with. Mail whose From is at
+ * this domain or below it leaves with a DKIM-Signature (d= this domain, s= the selector). The
+ * private key is stored sealed and never shown again.
+ */
+export type SendingDomain = {
+  __typename?: 'SendingDomain';
+  /** rsa-sha256. */
+  algorithm: Scalars['String']['output'];
+  /** The tenant's sending address is at this domain or below it, so its mail is signed with this key. */
+  coversSendingAddress: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** Where to publish the public key: <selector>._domainkey.<domain> (a TXT record). */
+  dnsRecordName: Scalars['String']['output'];
+  /** The TXT record's value: v=DKIM1; k=rsa; p=<public key>. */
+  dnsRecordValue: Scalars['String']['output'];
+  domain: Scalars['String']['output'];
+  selector: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
 };
 
 /** A public key the partner signs its own tokens with; tokens name it in their kid header. */
@@ -1234,6 +1273,7 @@ export type ResolversTypes = {
   RuleOutcome: RuleOutcome;
   RuleResult: ResolverTypeWrapper<DomainRuleResult>;
   ScheduleInterviewInput: ScheduleInterviewInput;
+  SendingDomain: ResolverTypeWrapper<SendingDomain>;
   SigningKey: ResolverTypeWrapper<SigningKeyView>;
   StepKind: StepKind;
   StepStatus: StepStatus;
@@ -1310,6 +1350,7 @@ export type ResolversParentTypes = {
   ReviewLinkRevocation: ReviewLinkRevocation;
   RuleResult: DomainRuleResult;
   ScheduleInterviewInput: ScheduleInterviewInput;
+  SendingDomain: SendingDomain;
   SigningKey: SigningKeyView;
   String: Scalars['String']['output'];
   Suppression: SuppressionView;
@@ -1560,6 +1601,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   approveMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationApproveMessageArgs, 'id'>>;
   cancelFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCancelFollowUpPlanArgs, 'id'>>;
   cancelInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationCancelInterviewArgs, 'id'>>;
+  configureSendingDomain?: Resolver<ResolversTypes['SendingDomain'], ParentType, ContextType, RequireFields<MutationConfigureSendingDomainArgs, 'domain' | 'privateKeyPem' | 'selector'>>;
   createCandidate?: Resolver<ResolversTypes['Candidate'], ParentType, ContextType, RequireFields<MutationCreateCandidateArgs, 'input'>>;
   createCandidateToken?: Resolver<ResolversTypes['CandidateToken'], ParentType, ContextType, RequireFields<MutationCreateCandidateTokenArgs, 'candidateId' | 'ttlSeconds'>>;
   createFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationCreateFollowUpPlanArgs, 'interviewId'>>;
@@ -1576,6 +1618,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   registerSigningKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType, RequireFields<MutationRegisterSigningKeyArgs, 'kid' | 'publicKeyPem'>>;
   registerWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRegisterWebhookEndpointArgs, 'url'>>;
   removeInterviewer?: Resolver<ResolversTypes['Interviewer'], ParentType, ContextType, RequireFields<MutationRemoveInterviewerArgs, 'id'>>;
+  removeSendingDomain?: Resolver<ResolversTypes['SendingDomain'], ParentType, ContextType, RequireFields<MutationRemoveSendingDomainArgs, 'domain'>>;
   requeueMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRequeueMessageArgs, 'id'>>;
   rescheduleInterview?: Resolver<ResolversTypes['Interview'], ParentType, ContextType, RequireFields<MutationRescheduleInterviewArgs, 'endsAt' | 'id' | 'startsAt'>>;
   resumeFollowUpPlan?: Resolver<ResolversTypes['FollowUpPlan'], ParentType, ContextType, RequireFields<MutationResumeFollowUpPlanArgs, 'id'>>;
@@ -1632,6 +1675,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'first'>>;
   policy?: Resolver<ResolversTypes['Policy'], ParentType, ContextType>;
   previewFollowUpPlan?: Resolver<Array<ResolversTypes['PlannedStep']>, ParentType, ContextType, RequireFields<QueryPreviewFollowUpPlanArgs, 'interviewId'>>;
+  sendingDomains?: Resolver<Array<ResolversTypes['SendingDomain']>, ParentType, ContextType>;
   signingKeys?: Resolver<Array<ResolversTypes['SigningKey']>, ParentType, ContextType>;
   suppressions?: Resolver<ResolversTypes['SuppressionConnection'], ParentType, ContextType, RequireFields<QuerySuppressionsArgs, 'first'>>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
@@ -1677,6 +1721,17 @@ export type RuleResultResolvers<ContextType = GraphQLContext, ParentType extends
   detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['RuleOutcome'], ParentType, ContextType>;
   rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SendingDomainResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SendingDomain'] = ResolversParentTypes['SendingDomain']> = {
+  algorithm?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  coversSendingAddress?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  dnsRecordName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dnsRecordValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  selector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type SigningKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SigningKey'] = ResolversParentTypes['SigningKey']> = {
@@ -1801,6 +1856,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ReviewLink?: ReviewLinkResolvers<ContextType>;
   ReviewLinkRevocation?: ReviewLinkRevocationResolvers<ContextType>;
   RuleResult?: RuleResultResolvers<ContextType>;
+  SendingDomain?: SendingDomainResolvers<ContextType>;
   SigningKey?: SigningKeyResolvers<ContextType>;
   Suppression?: SuppressionResolvers<ContextType>;
   SuppressionConnection?: SuppressionConnectionResolvers<ContextType>;
