@@ -216,6 +216,7 @@ export async function handleReplies(deps: TickDependencies, signal: AbortSignal)
     batchSize: settings.batchSize,
     signal,
     sendRate: deps.sendRate,
+    ...(deps.dkimKeys ? { dkimKeys: deps.dkimKeys } : {}),
   });
   if (forwarded.sent + forwarded.retried + forwarded.dead > 0) log.info(forwarded, 'replies forwarded to candidates');
 }
