@@ -98,7 +98,7 @@ describe('sending addresses and display names', () => {
       payload: interviewInput(candidateId, { interviewers: [{ name: '\u200d', email: 'grace@northwind.example' }] }),
     });
     expect(interview.statusCode).toBe(400);
-    expect(interview.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'input.interviewers.0.name', message: 'input.interviewers.0.name must not be empty' });
+    expect(interview.json()).toMatchObject({ error: 'BAD_USER_INPUT', field: 'interviewers.0.name', message: 'interviewers.0.name must not be empty' });
   });
 
   it('the CLI refuses a bad --sending-address with a message naming it', () => {

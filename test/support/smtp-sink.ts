@@ -172,6 +172,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       stats.refusals += 1;
       throw Object.assign(new Error('Message exceeds the size limit of the test sink'), { responseCode: 552 });
     }
+    // Arrival is when the message's last byte came in, not when parsing it ended: a parse delayed
+    // on a busy machine would bunch arrival times together.
+    const receivedAt = new Date();
     const raw = Buffer.concat(chunks);
     const refusal = await decide('data', session, null, raw);
     if (refusal) throw refusal;
@@ -187,7 +190,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       messageId: parsed.messageId,
       user: typeof session.user === 'string' ? session.user : null,
       connection: connectionOf(session),
-      receivedAt: new Date(),
+      receivedAt,
     };
     // Recorded before the 250 goes out, so a client that awaited its send finds the message here.
     messages.push(message);
