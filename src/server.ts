@@ -73,6 +73,36 @@ async function main(): Promise<void> {
   let wakeUps: Listening | undefined;
   let operatorAccessDir: string | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let inboundProcessor: InboundProcessor | undefined;
+  let inboundSmtp: InboundSmtpListener | undefined;
+  let mailer: Mailer | undefined;
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await inboundSmtp?.close();
+    await inboundProcessor?.stop();
+    await wakeUps?.close();
+    await worker?.stop();
+    await mailer?.close();
+    await closeWebhookAgents();
+    await app?.close();
+    if (operatorAccessDir) removeOperatorAccess(operatorAccessDir);
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  // Listening from here on: a stop asked for while the service still starts (an orchestrator's
+  // SIGTERM) closes what has started so far, rather than killing the process mid-way.
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
   metrics = createMetrics(database.db);
 
   const inboundDeps: InboundDependencies = { db: database.db, clock: () => new Date(), spell: createEnglishSpellChecker(), addressing, log: log.child({ component: 'inbound' }) };
@@ -120,8 +150,6 @@ async function main(): Promise<void> {
   }
 
   // Inbound mail: the SMTP listener stores each message before its 250; the processor handles it.
-  let inboundProcessor: InboundProcessor | undefined;
-  let inboundSmtp: InboundSmtpListener | undefined;
   if (mode === 'all' || mode === 'inbound') {
     inboundProcessor = startInboundProcessor(inboundDeps);
     if (config.inbound.smtpPort !== 0) {
@@ -138,7 +166,6 @@ async function main(): Promise<void> {
     }
   }
 
-  let mailer: Mailer | undefined;
   if (mode === 'all' || mode === 'worker') {
     const workerLog = log.child({ component: 'worker' });
     mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: outboxDirectory(config), log: workerLog, closeGraceMs: 5_000 });
@@ -183,30 +210,6 @@ async function main(): Promise<void> {
     log.info({ mail: mailer.kind, ...(mailer.kind === 'eml' ? { outbox: outboxDirectory(config) } : {}) }, 'worker ready');
   }
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      log.error('shutdown took longer than 10 s; exiting anyway');
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
-    await inboundSmtp?.close();
-    await inboundProcessor?.stop();
-    await wakeUps?.close();
-    await worker?.stop();
-    await mailer?.close();
-    await closeWebhookAgents();
-    await app?.close();
-    if (operatorAccessDir) removeOperatorAccess(operatorAccessDir);
-    await database.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,7 @@ import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { evaluateDueSteps } from '../../src/services/step-evaluation.js';
 import { runWorkerTick, type TickDependencies } from '../../src/worker/tick.js';
 import { createCandidateVia, createTestApp, createTestTenant, gql, scheduleInterviewVia, type TestTenant, tokenFor } from '../support/app.js';
+import { cancelPendingWork } from '../support/due-messages.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -51,8 +52,7 @@ describe.each(testDatabaseKinds())('delivery faults on %s', (kind) => {
     sink.reset();
     sink.setResponder(null);
     // Each test's messages and deliveries stay its own.
-    await sql`UPDATE messages SET status = 'cancelled' WHERE status IN ('queued', 'retry', 'sending', 'held')`.execute(database.db);
-    await sql`UPDATE follow_up_steps SET status = 'cancelled' WHERE status IN ('scheduled', 'paused', 'awaiting_approval', 'needs_review', 'queued')`.execute(database.db);
+    await cancelPendingWork(database.db);
     await sql`UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL WHERE status IN ('pending', 'delivering')`.execute(database.db);
   });
 

@@ -7,6 +7,7 @@ import { dispatchDueMessages } from '../../src/services/message-dispatch.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { evaluateDueSteps } from '../../src/services/step-evaluation.js';
 import { createCandidateVia, createTestApp, createTestTenant, gql, scheduleInterviewVia, type TestTenant } from '../support/app.js';
+import { cancelPendingWork } from '../support/due-messages.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
@@ -50,10 +51,7 @@ describe.each(testDatabaseKinds())('delivery on %s', (kind) => {
     now = new Date('2026-03-03T16:00:00Z');
     sink.reset();
     sink.setResponder(null);
-    // Tests share a database but each runs its own clock: what an earlier test left pending
-    // must not fall due in a later one.
-    await sql`UPDATE messages SET status = 'cancelled' WHERE status IN ('queued', 'retry', 'sending', 'held')`.execute(database.db);
-    await sql`UPDATE follow_up_steps SET status = 'cancelled' WHERE status IN ('scheduled', 'paused', 'awaiting_approval', 'needs_review', 'queued')`.execute(database.db);
+    await cancelPendingWork(database.db);
   });
 
   /** A tenant whose policy sends at any hour, right after the interview. */

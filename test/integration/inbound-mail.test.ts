@@ -19,6 +19,7 @@ import { dispatchReplyForwards } from '../../src/services/reply-forwards.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { evaluateDueSteps } from '../../src/services/step-evaluation.js';
 import { createCandidateVia, createTestTenant, gql, scheduleInterviewVia, TEST_JWT_SECRET, type TestTenant } from '../support/app.js';
+import { cancelPendingWork } from '../support/due-messages.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { fixture } from '../support/inbound-fixtures.js';
@@ -90,8 +91,7 @@ describe.each(testDatabaseKinds())('inbound mail on %s', (kind) => {
   beforeEach(async () => {
     now = new Date('2026-03-03T16:00:00Z');
     sink.reset();
-    await sql`UPDATE messages SET status = 'cancelled' WHERE status IN ('queued', 'retry', 'sending', 'held')`.execute(database.db);
-    await sql`UPDATE follow_up_steps SET status = 'cancelled' WHERE status IN ('scheduled', 'paused', 'awaiting_approval', 'needs_review', 'queued')`.execute(database.db);
+    await cancelPendingWork(database.db);
     await sql`UPDATE follow_up_plans SET status = 'cancelled' WHERE status = 'active'`.execute(database.db);
     await sql`UPDATE reply_forwards SET status = 'dead' WHERE status <> 'sent'`.execute(database.db);
   });

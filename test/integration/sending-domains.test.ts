@@ -3,7 +3,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { dkimVerify } from 'mailauth';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { createDkimKeys } from '../../src/services/sending-domains.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { evaluateDueSteps } from '../../src/services/step-evaluation.js';
 import { createCandidateVia, createTestApp, createTestTenant, gql, scheduleInterviewVia, type TestTenant, tokenFor } from '../support/app.js';
+import { cancelPendingWork } from '../support/due-messages.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../support/databases.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
@@ -68,8 +68,7 @@ describe.each(testDatabaseKinds())('sending domains on %s', (kind) => {
   beforeEach(async () => {
     now = new Date('2026-03-03T16:00:00Z');
     sink.reset();
-    await sql`UPDATE messages SET status = 'cancelled' WHERE status IN ('queued', 'retry', 'sending', 'held')`.execute(database.db);
-    await sql`UPDATE follow_up_steps SET status = 'cancelled' WHERE status IN ('scheduled', 'paused', 'awaiting_approval', 'needs_review', 'queued')`.execute(database.db);
+    await cancelPendingWork(database.db);
   });
 
   /** A tenant sending from <slug>@afterview.test at any hour, with one interview's thank-yous due. */

@@ -1,3 +1,4 @@
+import { type Kysely, sql } from 'kysely';
 import type { Caller, ServiceContext } from '../../src/services/context.js';
 import { ALL_SCOPES } from '../../src/services/context.js';
 import { createCandidate } from '../../src/services/candidates.js';
@@ -6,6 +7,7 @@ import { updatePolicy } from '../../src/services/policies.js';
 import { createEnglishSpellChecker } from '../../src/services/spell-checker.js';
 import { createTenant } from '../../src/services/tenants.js';
 import type { DatabaseHandle } from '../../src/db/database.js';
+import type { Database } from '../../src/db/schema.js';
 
 /** Many due thank-yous in one tenant, through the services (as a partner's API calls would make them). */
 export async function seedDueThankYous(database: Pick<DatabaseHandle, 'db'>, interviews: number, perInterview: number): Promise<{ tenantId: string }> {
@@ -28,4 +30,13 @@ export async function seedDueThankYous(database: Pick<DatabaseHandle, 'db'>, int
     });
   }
   return { tenantId: tenant.id };
+}
+
+/**
+ * Tests that share a database but each run their own clock: what an earlier test left pending
+ * (queued messages, scheduled steps) is cancelled, so it cannot fall due in a later one.
+ */
+export async function cancelPendingWork(db: Kysely<Database>): Promise<void> {
+  await sql`UPDATE messages SET status = 'cancelled' WHERE status IN ('queued', 'retry', 'sending', 'held')`.execute(db);
+  await sql`UPDATE follow_up_steps SET status = 'cancelled' WHERE status IN ('scheduled', 'paused', 'awaiting_approval', 'needs_review', 'queued')`.execute(db);
 }
