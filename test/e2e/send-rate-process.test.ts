@@ -7,7 +7,8 @@ import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 // SMTP_MAX_PER_SECOND is the relay's limit for the whole deployment, not for each process: three
 // worker processes share it through PostgreSQL. The sink counts arrivals over every sliding
-// second: the limit plus the 10 % the slots allow (src/services/send-rate.ts), never more.
+// second: the slots keep any second to the limit (src/services/send-rate.ts); the 10 % more that
+// issue 16 allows is room for arrival jitter on a busy machine.
 
 const LIMIT = 50;
 const MESSAGES = 300;
