@@ -151,6 +151,21 @@ export async function listSteps(
   return columns ? query.select(columns).execute() : query.selectAll().execute();
 }
 
+/** When the next scheduled step falls due after `now` (any tenant's; null: none): one index probe per tenant bucket. */
+export async function findNextStepDueAt(db: Kysely<Database>, now: Date): Promise<Date | null> {
+  const result = await sql<{ next: Date | null }>`
+    SELECT min(d.due_at) AS next
+    FROM ${ALL_BUCKETS}
+    CROSS JOIN LATERAL (
+      SELECT s.due_at FROM follow_up_steps AS s
+      WHERE ${tenantBucket('s')} = b.bucket AND s.status = 'scheduled' AND s.due_at > ${now}
+      ORDER BY s.due_at
+      LIMIT 1
+    ) AS d`.execute(db);
+  const next = result.rows[0]?.next ?? null;
+  return next === null ? null : new Date(next);
+}
+
 /**
  * Claims the plans that have steps due by `now`, across tenants, round-robin by tenant (see
  * fair-claims.ts), about `limit` steps' worth (a plan is never split), locking them for the caller's transaction (SKIP LOCKED: a

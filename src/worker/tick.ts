@@ -9,6 +9,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { RelayBreaker } from '../mail/relay-breaker.js';
 import type { Metrics } from '../metrics.js';
 import { type InboundDependencies, processPendingInbound } from '../services/inbound-mail.js';
+import { findNextStepDueAt } from '../db/follow-up-plans.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { announceEndedInterviews } from '../services/interview-endings.js';
 import { dispatchReplyForwards } from '../services/reply-forwards.js';
@@ -84,6 +85,33 @@ export async function drainDueSteps(
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   return evaluated;
+}
+
+/** How far ahead the steps lane sets itself an alarm for the next step to fall due (ticks cover the rest). */
+const STEP_ALARM_HORIZON_MS = 60_000;
+
+/**
+ * One alarm, set for the earliest time asked: it wakes its lane when that time comes. Unref'd, so
+ * it never keeps a stopping process alive; a wake-up after the worker stopped does nothing.
+ */
+function createDueAlarm() {
+  let timer: NodeJS.Timeout | undefined;
+  let at = Number.POSITIVE_INFINITY;
+  return {
+    set(when: Date | null, now: Date, wake: () => void): void {
+      if (!when) return;
+      const ms = when.getTime() - now.getTime();
+      if (ms > STEP_ALARM_HORIZON_MS || (timer && at <= when.getTime())) return;
+      clearTimeout(timer);
+      at = when.getTime();
+      timer = setTimeout(() => {
+        timer = undefined;
+        at = Number.POSITIVE_INFINITY;
+        wake();
+      }, Math.max(MIN_WAIT_MS, ms + 1));
+      timer.unref();
+    },
+  };
 }
 
 /** How far ahead the mail lane waits for the next message to fall due, at most. */
@@ -222,8 +250,19 @@ export async function handleReplies(deps: TickDependencies, signal: AbortSignal)
 }
 
 export function workerLanes(deps: TickDependencies): WorkerLane[] {
+  const nextStep = createDueAlarm();
   return [
-    { name: 'steps', run: (signal, wake) => evaluateDueWork(deps, signal, wake), then: ['mail', 'webhooks'] },
+    {
+      name: 'steps',
+      run: async (signal, wake) => {
+        await evaluateDueWork(deps, signal, wake);
+        if (signal.aborted) return;
+        // A step falling due before the next tick is evaluated when it does, not at the tick.
+        const now = deps.clock();
+        nextStep.set(await findNextStepDueAt(deps.db, now), now, () => wake('steps'));
+      },
+      then: ['mail', 'webhooks'],
+    },
     { name: 'mail', run: (signal) => sendDueMail(deps, signal) },
     { name: 'webhooks', run: (signal) => deliverDueWebhooks(deps, signal) },
     { name: 'replies', run: (signal) => handleReplies(deps, signal) },

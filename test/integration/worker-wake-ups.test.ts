@@ -123,6 +123,54 @@ describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
     }
   }, 60_000);
 
+  it('a step that falls due before the next tick is evaluated when it does: the steps lane sets itself an alarm', async () => {
+    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
+    const tenant = await createTenant(database.db, { slug: `alarm-${kind}`, mailDomain: 'afterview.test' });
+    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
+    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0 } });
+    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
+    // The interview ends in a few seconds; its thank-you falls due then.
+    const ends = new Date(Date.now() + 3_000);
+    await scheduleInterview(ctx, caller, {
+      candidateId: candidate.id,
+      positionTitle: 'Data Engineer',
+      companyName: 'Northwind Analytics',
+      startsAt: new Date(ends.getTime() - 3_600_000),
+      endsAt: ends,
+      timezone: 'Europe/Berlin',
+      topics: ['data contracts'],
+      interviewers: [{ name: 'Alan Turing', email: 'alan@northwind.example' }],
+    });
+    sink.reset();
+    const ran: string[] = [];
+    const worker: WorkerHandle = startWorker({
+      schedule: NEVER_DURING_THE_TEST,
+      log,
+      lanes: workerLanes({
+        db: database.db,
+        mailer,
+        spell,
+        clock: () => new Date(),
+        log,
+        settings: { batchSize: 100, leaseMs: 20_000, sendConcurrency: 4, handoverWindow: 1 },
+        webhooks: { allowPrivate: true, requireHttps: false },
+      }),
+      onTickDone: (_ms, lane) => ran.push(lane),
+    });
+    try {
+      // One run, as at start-up, while nothing is due yet; no tick comes after it.
+      worker.wake('steps');
+      await eventually(async () => ran.includes('steps'), 10_000, 'the first run of the steps lane');
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE tenant_id = ${tenant.id}`.execute(database.db);
+      expect(rows[0]!.n).toBe(0);
+      const [mail] = await sink.waitForMessages(1, 20_000);
+      expect(mail!.envelope.rcptTo).toEqual(['alan@northwind.example']);
+      expect(mail!.receivedAt.getTime()).toBeGreaterThanOrEqual(ends.getTime());
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
+
   it('a lane woken while it runs runs once more when it finishes', async () => {
     let runs = 0;
     let release!: () => void;
