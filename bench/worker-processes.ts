@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../src/config.js';
+import { signalWorkDue } from '../src/db/work-signals.js';
 import { createEnglishSpellChecker } from '../src/services/spell-checker.js';
 import { drainDueSteps } from '../src/worker/tick.js';
 import { type ServiceProcess, serviceEnv, startService } from '../test/support/processes.js';
@@ -63,6 +64,9 @@ async function promptnessRound(database: BenchDatabase, round: number): Promise<
     UPDATE follow_up_steps s SET due_at = d.due_at
     FROM unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => new Date(dueAt.get(row.id)!).toISOString())}::timestamptz[]) AS d(id, due_at)
     WHERE s.tenant_id = ${tenantId} AND s.id = d.id`.execute(database.db);
+  // Set by SQL for speed, the due times are announced as the API's planning announces steps due
+  // within the minute (src/services/follow-up-plans.ts).
+  await signalWorkDue(database.db, 'steps');
   const sent = async () => {
     const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE tenant_id = ${tenantId} AND status = 'sent'`.execute(database.db);
     return counted[0]!.n >= total;

@@ -9,6 +9,12 @@ import type { Database } from './schema.js';
 /** The channel the workers listen on; the payload names the lane that has work. */
 export const WORK_CHANNEL = 'afterview_work';
 
+/**
+ * How far ahead a worker's steps lane sets itself an alarm for the next step to fall due; a use-case
+ * that plans a step due within it signals the steps lane, so the alarm is set for that step too.
+ */
+export const STEP_ALARM_HORIZON_MS = 60_000;
+
 /** The worker lanes a wake-up can name (src/worker/tick.ts). */
 export type WorkLane = 'steps' | 'mail' | 'webhooks' | 'replies';
 

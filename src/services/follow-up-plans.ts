@@ -20,6 +20,7 @@ import type { Database, FollowUpPlanColumn, FollowUpPlanRow, FollowUpStepColumn,
 import { buildPlan, type PlanInput } from '../domain/plan-builder.js';
 import { findRepliesByInterviewIds } from '../db/replies.js';
 import { findSuppressedAddresses } from '../db/suppressions.js';
+import { signalWorkDue, STEP_ALARM_HORIZON_MS } from '../db/work-signals.js';
 import type { PolicyDocument } from '../domain/policy-document.js';
 import type {
   Channel,
@@ -220,12 +221,17 @@ async function syncSteps(
   const plannedKeys = new Set(planned.map((step) => step.key));
   const inserts = [];
   let changed = 0;
+  // A step that falls due within the workers' alarm horizon is announced, so a worker sets its
+  // alarm for it instead of finding it at its next tick.
+  let dueSoon = false;
+  const isDueSoon = (step: PlannedStep) => step.status === 'scheduled' && step.dueAt.getTime() - now.getTime() <= STEP_ALARM_HORIZON_MS;
 
   for (const step of planned) {
     const stored = byKey.get(step.key);
     if (!stored) {
       const id = newId();
       inserts.push({ tenant_id: tenantId, id, plan_id: plan.id, ...stepColumns(step), created_at: now, updated_at: now });
+      dueSoon ||= isDueSoon(step);
       audit.push(stepAudit(actor, 'step.planned', id, step));
       if (step.status === 'skipped') events.push(skipped(id, step));
       continue;
@@ -234,6 +240,7 @@ async function syncSteps(
     const moved = stored.due_at.getTime() !== step.dueAt.getTime() || stored.status !== step.status || stored.channel !== step.channel;
     await updateStep(trx, tenantId, stored.id, stepColumns(step) as StepChanges, now);
     if (moved) {
+      dueSoon ||= isDueSoon(step);
       if (step.status === 'skipped' && stored.status !== 'skipped') events.push(skipped(stored.id, step));
       changed += 1;
       audit.push(stepAudit(actor, 'step.replanned', stored.id, step, { from: { status: stored.status, dueAt: stored.due_at.toISOString() } }));
@@ -247,6 +254,7 @@ async function syncSteps(
     audit.push({ actor, action: 'step.cancelled', entityType: 'follow_up_step', entityId: stored.id, data: { from: stored.status, reason: 'no_longer_planned' } });
   }
   await insertSteps(trx, inserts);
+  if (dueSoon) await signalWorkDue(trx, 'steps');
   return { audit, changed: changed + inserts.length, events };
 }
 

@@ -10,6 +10,7 @@ import type { RelayBreaker } from '../mail/relay-breaker.js';
 import type { Metrics } from '../metrics.js';
 import { type InboundDependencies, processPendingInbound } from '../services/inbound-mail.js';
 import { findNextStepDueAt } from '../db/follow-up-plans.js';
+import { STEP_ALARM_HORIZON_MS } from '../db/work-signals.js';
 import { dispatchDueMessages } from '../services/message-dispatch.js';
 import { announceEndedInterviews } from '../services/interview-endings.js';
 import { dispatchReplyForwards } from '../services/reply-forwards.js';
@@ -86,9 +87,6 @@ export async function drainDueSteps(
   await Promise.all(Array.from({ length: lanes }, lane));
   return evaluated;
 }
-
-/** How far ahead the steps lane sets itself an alarm for the next step to fall due (ticks cover the rest). */
-const STEP_ALARM_HORIZON_MS = 60_000;
 
 /**
  * One alarm, set for the earliest time asked: it wakes its lane when that time comes. Unref'd, so
