@@ -171,6 +171,37 @@ describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
     }
   }, 60_000);
 
+  it('planning a step due within the minute signals the steps lane; one due later does not', async () => {
+    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
+    const tenant = await createTenant(database.db, { slug: `plan-signal-${kind}`, mailDomain: 'afterview.test' });
+    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
+    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0 } });
+    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
+    const signals: string[] = [];
+    await listen((lane) => signals.push(lane));
+    const interviewEndingAt = (ends: Date) =>
+      scheduleInterview(ctx, caller, {
+        candidateId: candidate.id,
+        positionTitle: 'Data Engineer',
+        companyName: 'Northwind Analytics',
+        startsAt: new Date(ends.getTime() - 3_600_000),
+        endsAt: ends,
+        timezone: 'Europe/Berlin',
+        topics: ['data contracts'],
+        interviewers: [{ name: 'Grace Hopper', email: 'grace@northwind.example' }],
+      });
+    // Its thank-you falls due in two days: nothing to tell the workers yet.
+    await interviewEndingAt(new Date(Date.now() + 2 * 86_400_000));
+    // A marker after it, in commit order: had the first signalled, its signal would come before.
+    await database.db.transaction().execute((trx) => signalWorkDue(trx, 'webhooks'));
+    await eventually(async () => signals.includes('webhooks'), 10_000, 'the marker');
+    expect(signals).toEqual(['webhooks']);
+    // This one's thank-you falls due in half a minute.
+    await interviewEndingAt(new Date(Date.now() + 30_000));
+    await eventually(async () => signals.includes('steps'), 10_000, 'the steps signal');
+    expect(signals).toEqual(['webhooks', 'steps']);
+  });
+
   it('a lane woken while it runs runs once more when it finishes', async () => {
     let runs = 0;
     let release!: () => void;
