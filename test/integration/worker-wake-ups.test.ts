@@ -55,6 +55,45 @@ describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
     return listener;
   };
 
+  /** A tenant sending at any hour, one candidate, and a way to schedule a panel of one person ending at a given time. */
+  async function tenantWithCandidate(slug: string, thankYou: Record<string, unknown>) {
+    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
+    const tenant = await createTenant(database.db, { slug: `${slug}-${kind}`, mailDomain: 'afterview.test' });
+    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
+    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0, ...thankYou } });
+    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
+    const interviewEndingAt = (ends: Date, interviewer: { name: string; email: string }) =>
+      scheduleInterview(ctx, caller, {
+        candidateId: candidate.id,
+        positionTitle: 'Data Engineer',
+        companyName: 'Northwind Analytics',
+        startsAt: new Date(ends.getTime() - 3_600_000),
+        endsAt: ends,
+        timezone: 'Europe/Berlin',
+        topics: ['data contracts'],
+        interviewers: [interviewer],
+      });
+    return { ctx, caller, tenant, interviewEndingAt };
+  }
+
+  /** A worker that never ticks during the test, recording each lane run that ends. */
+  function startWorkerWithoutTicks(ran: string[]): WorkerHandle {
+    return startWorker({
+      schedule: NEVER_DURING_THE_TEST,
+      log,
+      lanes: workerLanes({
+        db: database.db,
+        mailer,
+        spell,
+        clock: () => new Date(),
+        log,
+        settings: { batchSize: 100, leaseMs: 20_000, sendConcurrency: 4, handoverWindow: 1 },
+        webhooks: { allowPrivate: true, requireHttps: false },
+      }),
+      onTickDone: (_ms, lane) => ran.push(lane),
+    });
+  }
+
   it('a signal reaches every listener when its transaction commits, and never when it rolls back', async () => {
     const first: string[] = [];
     const second: string[] = [];
@@ -75,41 +114,14 @@ describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
   });
 
   it("an approval wakes the worker's mail lane: the message goes without a tick", async () => {
-    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
-    const tenant = await createTenant(database.db, { slug: `wake-${kind}`, mailDomain: 'afterview.test' });
-    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
-    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0, approval: 'review' } });
-    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
-    const ended = new Date(Date.now() - 60_000);
-    await scheduleInterview(ctx, caller, {
-      candidateId: candidate.id,
-      positionTitle: 'Data Engineer',
-      companyName: 'Northwind Analytics',
-      startsAt: new Date(ended.getTime() - 3_600_000),
-      endsAt: ended,
-      timezone: 'Europe/Berlin',
-      topics: ['data contracts'],
-      interviewers: [{ name: 'Grace Hopper', email: 'grace@northwind.example' }],
-    });
+    const { ctx, caller, tenant, interviewEndingAt } = await tenantWithCandidate('wake', { approval: 'review' });
+    await interviewEndingAt(new Date(Date.now() - 60_000), { name: 'Grace Hopper', email: 'grace@northwind.example' });
     await evaluateDueSteps(database.db, { now: new Date(), batchSize: 100, spell });
     const { rows } = await sql<{ id: string }>`SELECT id FROM messages WHERE tenant_id = ${tenant.id} AND status = 'held'`.execute(database.db);
     expect(rows).toHaveLength(1);
 
     const ran: string[] = [];
-    const worker: WorkerHandle = startWorker({
-      schedule: NEVER_DURING_THE_TEST,
-      log,
-      lanes: workerLanes({
-        db: database.db,
-        mailer,
-        spell,
-        clock: () => new Date(),
-        log,
-        settings: { batchSize: 100, leaseMs: 20_000, sendConcurrency: 4, handoverWindow: 1 },
-        webhooks: { allowPrivate: true, requireHttps: false },
-      }),
-      onTickDone: (_ms, lane) => ran.push(lane),
-    });
+    const worker = startWorkerWithoutTicks(ran);
     try {
       await listen((lane) => worker.wake(lane));
       await approveMessage(ctx, caller, rows[0]!.id, {});
@@ -124,39 +136,13 @@ describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
   }, 60_000);
 
   it('a step that falls due before the next tick is evaluated when it does: the steps lane sets itself an alarm', async () => {
-    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
-    const tenant = await createTenant(database.db, { slug: `alarm-${kind}`, mailDomain: 'afterview.test' });
-    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
-    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0 } });
-    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
+    const { tenant, interviewEndingAt } = await tenantWithCandidate('alarm', {});
     // The interview ends in a few seconds; its thank-you falls due then.
     const ends = new Date(Date.now() + 3_000);
-    await scheduleInterview(ctx, caller, {
-      candidateId: candidate.id,
-      positionTitle: 'Data Engineer',
-      companyName: 'Northwind Analytics',
-      startsAt: new Date(ends.getTime() - 3_600_000),
-      endsAt: ends,
-      timezone: 'Europe/Berlin',
-      topics: ['data contracts'],
-      interviewers: [{ name: 'Alan Turing', email: 'alan@northwind.example' }],
-    });
+    await interviewEndingAt(ends, { name: 'Alan Turing', email: 'alan@northwind.example' });
     sink.reset();
     const ran: string[] = [];
-    const worker: WorkerHandle = startWorker({
-      schedule: NEVER_DURING_THE_TEST,
-      log,
-      lanes: workerLanes({
-        db: database.db,
-        mailer,
-        spell,
-        clock: () => new Date(),
-        log,
-        settings: { batchSize: 100, leaseMs: 20_000, sendConcurrency: 4, handoverWindow: 1 },
-        webhooks: { allowPrivate: true, requireHttps: false },
-      }),
-      onTickDone: (_ms, lane) => ran.push(lane),
-    });
+    const worker = startWorkerWithoutTicks(ran);
     try {
       // One run, as at start-up, while nothing is due yet; no tick comes after it.
       worker.wake('steps');
@@ -172,32 +158,18 @@ describe.each(testDatabaseKinds())('wake-ups on %s', (kind) => {
   }, 60_000);
 
   it('planning a step due within the minute signals the steps lane; one due later does not', async () => {
-    const ctx: ServiceContext = { db: database.db, clock: () => new Date(), spell, webhooks: { allowPrivate: true, requireHttps: false } };
-    const tenant = await createTenant(database.db, { slug: `plan-signal-${kind}`, mailDomain: 'afterview.test' });
-    const caller: Caller = { tenantId: tenant.id, sub: 'recruiter', scopes: new Set(ALL_SCOPES) };
-    await updatePolicy(ctx, caller, { businessHours: 'always', thankYou: { delayMinutes: 0 } });
-    const candidate = await createCandidate(ctx, caller, { name: 'Ada Lovelace', email: 'ada@example.com', consent: true });
+    const { interviewEndingAt } = await tenantWithCandidate('plan-signal', {});
     const signals: string[] = [];
     await listen((lane) => signals.push(lane));
-    const interviewEndingAt = (ends: Date) =>
-      scheduleInterview(ctx, caller, {
-        candidateId: candidate.id,
-        positionTitle: 'Data Engineer',
-        companyName: 'Northwind Analytics',
-        startsAt: new Date(ends.getTime() - 3_600_000),
-        endsAt: ends,
-        timezone: 'Europe/Berlin',
-        topics: ['data contracts'],
-        interviewers: [{ name: 'Grace Hopper', email: 'grace@northwind.example' }],
-      });
+    const grace = { name: 'Grace Hopper', email: 'grace@northwind.example' };
     // Its thank-you falls due in two days: nothing to tell the workers yet.
-    await interviewEndingAt(new Date(Date.now() + 2 * 86_400_000));
+    await interviewEndingAt(new Date(Date.now() + 2 * 86_400_000), grace);
     // A marker after it, in commit order: had the first signalled, its signal would come before.
     await database.db.transaction().execute((trx) => signalWorkDue(trx, 'webhooks'));
     await eventually(async () => signals.includes('webhooks'), 10_000, 'the marker');
     expect(signals).toEqual(['webhooks']);
     // This one's thank-you falls due in half a minute.
-    await interviewEndingAt(new Date(Date.now() + 30_000));
+    await interviewEndingAt(new Date(Date.now() + 30_000), grace);
     await eventually(async () => signals.includes('steps'), 10_000, 'the steps signal');
     expect(signals).toEqual(['webhooks', 'steps']);
   });
